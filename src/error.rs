@@ -1,0 +1,91 @@
+//! The library's one error type: everything a user can cause (files, CSV content, checkpoints,
+//! arguments) is reported through [`Error`], carrying the path, line, field, what was expected
+//! and what was found. Shape mismatches inside the math are bugs and panic instead.
+
+use std::path::PathBuf;
+
+/// Every failure the library reports to its caller.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The operating system refused an operation on a file or directory.
+    #[error("{path}: {action}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// What was being attempted, e.g. "cannot open" or "cannot write checkpoint".
+        action: &'static str,
+        /// The underlying OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A data file is malformed at a known place.
+    ///
+    /// `line` is 1-based and counts the header as line 1, as an editor would show it.
+    #[error("{path}:{line}: {}{message}", column.as_ref().map(|c| format!("column {c:?}: ")).unwrap_or_default())]
+    Data {
+        /// The data file.
+        path: PathBuf,
+        /// 1-based physical line number (the header is line 1).
+        line: u64,
+        /// The column's name from the header, where one field is at fault.
+        column: Option<String>,
+        /// What was expected and what was found.
+        message: String,
+    },
+
+    /// A data file is malformed as a whole (empty, no rows, a class missing from a split, …).
+    #[error("{path}: {message}")]
+    Dataset {
+        /// The data file (or `<synthetic>` for the built-in data set).
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A checkpoint file cannot be used.
+    #[error("{path}: {message}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A setting is out of its allowed range or inconsistent with another.
+    #[error("invalid setting {name}: {message}")]
+    Config {
+        /// The setting, spelled as on the command line (e.g. `--val-fraction`).
+        name: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+
+    /// Training produced a non-finite loss, gradient or parameter.
+    #[error(
+        "training diverged at epoch {epoch}, step {step}: {what} became non-finite; \
+         try a smaller --learning-rate and check the input for extreme values"
+    )]
+    NonFinite {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// The quantity that went wrong, e.g. "the loss" or "gradient dense_1/kernel".
+        what: String,
+    },
+}
+
+impl Error {
+    /// Wraps an I/O error with the path and what was being attempted.
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+}
+
+/// `Result` with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,167 @@
+//! Numerical gradient checks: backprop's gradients against central differences, in f64.
+//!
+//! For a scalar loss `L(θ)` the central difference `(L(θ + h) − L(θ − h)) / 2h` approximates
+//! `∂L/∂θ` with error `O(h²)`. With `h = 1e-5` in f64 the truncation error is about 1e-10 and
+//! the round-off about `1e-16 / 1e-5 = 1e-11`, so an analytic gradient that agrees to a relative
+//! error of 1e-6 is right; a wrong formula is off by far more.
+
+use ndarray::{Array, Array1, Array2, ArrayView1, ArrayView2, Dimension};
+
+use crate::layers::Mode;
+use crate::loss::weighted_bce_with_logits;
+use crate::model::{Masks, Sequential};
+
+/// The finite-difference step `h`.
+pub const STEP: f64 = 1e-5;
+
+/// Gradients smaller than this are compared against it instead of their own size, so that the
+/// finite difference's round-off (about 1e-11) is not amplified into a large relative error
+/// for a gradient that is (nearly) zero.
+pub const GRADIENT_FLOOR: f64 = 1e-5;
+
+/// `|a − n| / max(|a|, |n|, GRADIENT_FLOOR)`: the relative error between an analytic gradient
+/// `a` and a numerical one `n`.
+pub fn relative_error(analytic: f64, numeric: f64) -> f64 {
+    (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(GRADIENT_FLOOR)
+}
+
+/// The central-difference gradient of `loss` with respect to the elements of `x` at the flat
+/// (row-major) positions `at`; `x` is perturbed in place and restored exactly.
+pub fn numeric_gradient<D: Dimension>(
+    x: &mut Array<f64, D>,
+    at: &[usize],
+    mut loss: impl FnMut(&Array<f64, D>) -> f64,
+) -> Vec<f64> {
+    at.iter()
+        .map(|&i| {
+            let original = x.as_slice_mut().expect("contiguous")[i];
+            x.as_slice_mut().expect("contiguous")[i] = original + STEP;
+            let plus = loss(x);
+            x.as_slice_mut().expect("contiguous")[i] = original - STEP;
+            let minus = loss(x);
+            x.as_slice_mut().expect("contiguous")[i] = original;
+            (plus - minus) / (2.0 * STEP)
+        })
+        .collect()
+}
+
+/// The largest [`relative_error`] between `analytic` (at positions `at`) and `numeric`.
+pub fn max_relative_error(analytic: &[f64], at: &[usize], numeric: &[f64]) -> f64 {
+    at.iter()
+        .zip(numeric)
+        .map(|(&i, &n)| relative_error(analytic[i], n))
+        .fold(0.0, f64::max)
+}
+
+/// The result of checking one tensor.
+#[derive(Clone, Debug)]
+pub struct TensorCheck {
+    /// The parameter's name (`dense_1/kernel`), or `input` for `∂L/∂x`.
+    pub name: String,
+    /// How many of its elements were checked.
+    pub checked: usize,
+    /// The largest relative error among them.
+    pub max_relative_error: f64,
+}
+
+/// The weighted binary cross-entropy of a model's training forward pass with fixed dropout
+/// masks: the function a whole-model gradient check differentiates.
+///
+/// # Shapes
+/// `x: [batch, inputs]`, `targets`, `sample_weight: [batch]`.
+pub fn model_loss(
+    model: &Sequential<f64>,
+    x: ArrayView2<f64>,
+    targets: ArrayView1<f64>,
+    sample_weight: ArrayView1<f64>,
+    masks: &[Array2<f64>],
+) -> f64 {
+    let pass = model.forward(x, Mode::Train, Some(Masks::Given(masks)));
+    weighted_bce_with_logits(pass.logits(), targets, sample_weight).0
+}
+
+/// Checks every parameter of `model`, and its input, against central differences of
+/// [`model_loss`]: at most `per_tensor` elements of each tensor, spread evenly over it.
+///
+/// # Shapes
+/// `x: [batch, inputs]`, `targets`, `sample_weight: [batch]`; `masks` one per Dropout layer,
+/// each shaped like that layer's input.
+pub fn check_model(
+    model: &Sequential<f64>,
+    x: &Array2<f64>,
+    targets: &Array1<f64>,
+    sample_weight: &Array1<f64>,
+    masks: &[Array2<f64>],
+    per_tensor: usize,
+) -> Vec<TensorCheck> {
+    let pass = model.forward(x.view(), Mode::Train, Some(Masks::Given(masks)));
+    let (_, dlogits) =
+        weighted_bce_with_logits(pass.logits(), targets.view(), sample_weight.view());
+    let (grads, dx) = model.backward(x.view(), &pass, dlogits.view());
+    let mut report = Vec::new();
+    for (k, name) in model.param_names().into_iter().enumerate() {
+        let mut param = model.params()[k].to_owned();
+        let at = spread(param.len(), per_tensor);
+        let numeric = numeric_gradient(&mut param, &at, |p| {
+            let mut m = model.clone();
+            m.params_mut()[k].assign(p);
+            model_loss(&m, x.view(), targets.view(), sample_weight.view(), masks)
+        });
+        let analytic = grads[k]
+            .as_standard_layout()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>();
+        report.push(TensorCheck {
+            name,
+            checked: at.len(),
+            max_relative_error: max_relative_error(&analytic, &at, &numeric),
+        });
+    }
+    let mut input = x.clone();
+    let at = spread(input.len(), per_tensor);
+    let numeric = numeric_gradient(&mut input, &at, |x| {
+        model_loss(model, x.view(), targets.view(), sample_weight.view(), masks)
+    });
+    let analytic = dx.iter().copied().collect::<Vec<_>>();
+    report.push(TensorCheck {
+        name: "input".into(),
+        checked: at.len(),
+        max_relative_error: max_relative_error(&analytic, &at, &numeric),
+    });
+    report
+}
+
+/// The smallest `|z|` over every ReLU input of a forward pass: how far the sample point is from
+/// a kink, where the function is not differentiable and central differences are meaningless.
+/// A check is sound when this is well above `STEP` times the largest input.
+pub fn distance_to_kink(model: &Sequential<f64>, x: ArrayView2<f64>, masks: &[Array2<f64>]) -> f64 {
+    use crate::model::Layer;
+    let pass = model.forward(x, Mode::Train, Some(Masks::Given(masks)));
+    let mut nearest = f64::INFINITY;
+    for (l, layer) in model.layers.iter().enumerate() {
+        if let Layer::Dense {
+            dense, relu: true, ..
+        } = layer
+        {
+            let input = if l == 0 {
+                x
+            } else {
+                pass.outputs[l - 1].view()
+            };
+            nearest = dense
+                .forward(input)
+                .iter()
+                .fold(nearest, |m, z| m.min(z.abs()));
+        }
+    }
+    nearest
+}
+
+/// `count` flat indices spread evenly over `0..len` (all of them when `count ≥ len`).
+pub fn spread(len: usize, count: usize) -> Vec<usize> {
+    if count >= len {
+        return (0..len).collect();
+    }
+    (0..count).map(|i| i * len / count).collect()
+}

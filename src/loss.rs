@@ -1,0 +1,87 @@
+//! Binary cross-entropy with per-sample weights, computed from logits.
+
+use ndarray::{Array1, ArrayView1, NdFloat, Zip};
+
+use crate::layers::Sigmoid;
+
+/// The weighted binary cross-entropy of a batch and its gradient with respect to the logits.
+///
+/// For logit `zᵢ`, target `yᵢ ∈ {0, 1}` and sample weight `wᵢ` (the class weight of `yᵢ`):
+///
+/// - per-sample loss, in the stable form: `ℓᵢ = max(zᵢ, 0) − zᵢ·yᵢ + ln(1 + e^(−|zᵢ|))`,
+///   which equals `−yᵢ·ln σ(zᵢ) − (1 − yᵢ)·ln(1 − σ(zᵢ))` but never overflows
+///   (logit 100 with target 0 gives 100; logit −300 with target 1 gives 300);
+/// - batch loss: `L = Σᵢ wᵢ·ℓᵢ / n`, with `n` the rows in the batch — Keras's
+///   "sum over batch size" reduction, *not* divided by `Σᵢ wᵢ`;
+/// - gradient: `∂L/∂zᵢ = wᵢ·(σ(zᵢ) − yᵢ) / n` (derived in `docs/backprop.md`, section
+///   "Sigmoid and weighted binary cross-entropy").
+///
+/// The sum runs in row order, so the result does not depend on the thread count.
+///
+/// # Shapes
+/// `logits`, `targets`, `sample_weight`: `[n]` each. Returns `(L, ∂L/∂z: [n])`.
+///
+/// # Panics
+/// If the three arrays differ in length or `n = 0`.
+///
+/// # Reference
+/// TensorFlow's `tf.nn.sigmoid_cross_entropy_with_logits` (the form Keras's TensorFlow backend
+/// uses for a sigmoid output), reduced as `keras.losses.BinaryCrossentropy` with
+/// `class_weight` in `Model.fit`.
+pub fn weighted_bce_with_logits<F: NdFloat>(
+    logits: ArrayView1<F>,
+    targets: ArrayView1<F>,
+    sample_weight: ArrayView1<F>,
+) -> (F, Array1<F>) {
+    let n = logits.len();
+    assert!(n > 0, "weighted_bce_with_logits: empty batch");
+    assert_eq!(
+        targets.len(),
+        n,
+        "weighted_bce_with_logits: {n} logits but {} targets",
+        targets.len()
+    );
+    assert_eq!(
+        sample_weight.len(),
+        n,
+        "weighted_bce_with_logits: {n} logits but {} weights",
+        sample_weight.len()
+    );
+    let n_f = F::from(n).expect("batch size fits F");
+    let mut total = F::zero();
+    let mut dlogits = Array1::zeros(n);
+    Zip::from(&mut dlogits)
+        .and(&logits)
+        .and(&targets)
+        .and(&sample_weight)
+        .for_each(|dz, &z, &y, &w| {
+            total += w * bce_with_logits(z, y);
+            *dz = w * (Sigmoid::value(z) - y) / n_f;
+        });
+    (total / n_f, dlogits)
+}
+
+/// The unweighted mean binary cross-entropy, `Σᵢ ℓᵢ / n`, as Keras reports `val_loss`
+/// (validation data carries no class weights). Returns 0 for an empty batch.
+///
+/// # Panics
+/// If `logits` and `targets` differ in length.
+pub fn mean_bce_with_logits<F: NdFloat>(logits: ArrayView1<F>, targets: ArrayView1<F>) -> F {
+    assert_eq!(
+        logits.len(),
+        targets.len(),
+        "mean_bce_with_logits: lengths differ"
+    );
+    if logits.is_empty() {
+        return F::zero();
+    }
+    let sum = Zip::from(&logits)
+        .and(&targets)
+        .fold(F::zero(), |s, &z, &y| s + bce_with_logits(z, y));
+    sum / F::from(logits.len()).expect("length fits F")
+}
+
+/// One sample's cross-entropy from its logit: `max(z, 0) − z·y + ln(1 + e^(−|z|))`.
+pub fn bce_with_logits<F: NdFloat>(z: F, y: F) -> F {
+    z.max(F::zero()) - z * y + (-z.abs()).exp().ln_1p()
+}

@@ -1,0 +1,67 @@
+//! Classification metrics at a threshold: confusion counts, precision and recall.
+
+use ndarray::ArrayView1;
+use serde::{Deserialize, Serialize};
+
+/// Confusion counts at a probability threshold, as Keras's `TruePositives`, `FalsePositives`,
+/// `TrueNegatives` and `FalseNegatives` metrics count them: a prediction is positive when
+/// `p > threshold` (strictly; keras/src/metrics/metrics_utils.py), here 0.5.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confusion {
+    /// True positives: frauds flagged.
+    pub tp: u64,
+    /// False positives: legitimate transactions flagged.
+    pub fp: u64,
+    /// True negatives: legitimate transactions passed.
+    pub tn: u64,
+    /// False negatives: frauds missed.
+    pub fn_: u64,
+}
+
+impl Confusion {
+    /// Adds the counts of one batch of probabilities against targets (0 or 1).
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    pub fn add<F: ndarray::NdFloat>(
+        &mut self,
+        probs: ArrayView1<F>,
+        targets: ArrayView1<F>,
+        threshold: F,
+    ) {
+        assert_eq!(probs.len(), targets.len(), "Confusion::add: lengths differ");
+        for (&p, &y) in probs.iter().zip(targets) {
+            let predicted = p > threshold;
+            let actual = y > F::from(0.5).expect("0.5 fits F");
+            match (predicted, actual) {
+                (true, true) => self.tp += 1,
+                (true, false) => self.fp += 1,
+                (false, false) => self.tn += 1,
+                (false, true) => self.fn_ += 1,
+            }
+        }
+    }
+
+    /// All samples counted.
+    pub fn total(&self) -> u64 {
+        self.tp + self.fp + self.tn + self.fn_
+    }
+
+    /// `tp / (tp + fp)`, 0 when nothing was flagged (Keras returns 0 there too).
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+
+    /// `tp / (tp + fn)`, 0 when there are no positives.
+    pub fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}

@@ -1,0 +1,123 @@
+//! The Adam optimizer, in Keras's form.
+
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, NdFloat, Zip};
+
+/// Adam's hyper-parameters, with Keras's defaults (`keras.optimizers.Adam`) except the
+/// learning rate, which defaults to the example's 1e-2 (Keras's own default is 1e-3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate `lr`; the example's `Adam(1e-2)`.
+    pub learning_rate: f64,
+    /// Decay of the first moment, `β1` (Keras default 0.9).
+    pub beta_1: f64,
+    /// Decay of the second moment, `β2` (Keras default 0.999).
+    pub beta_2: f64,
+    /// `ε`, added to `√v` (Keras default 1e-7; PyTorch's default is 1e-8).
+    pub epsilon: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig {
+            learning_rate: 1e-2,
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+        }
+    }
+}
+
+/// Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015) exactly as
+/// `keras.optimizers.Adam.update_step` computes it (keras/src/optimizers/adam.py):
+///
+/// ```text
+/// t ← t + 1                                  (t = 1 on the first update)
+/// α = lr·√(1 − β2ᵗ) / (1 − β1ᵗ)
+/// m ← m + (g − m)·(1 − β1)
+/// v ← v + (g² − v)·(1 − β2)
+/// θ ← θ − α·m / (√v + ε)
+/// ```
+///
+/// This differs from PyTorch's `torch.optim.Adam`, which computes
+/// `θ ← θ − lr·m̂ / (√v̂ + ε)` with `m̂ = m/(1 − β1ᵗ)`, `v̂ = v/(1 − β2ᵗ)`: there `ε` is added
+/// to the bias-corrected `√v̂`, in Keras to the raw `√v`. For gradients near 1e-6 (class
+/// weights of 1/count make them that small) `√v` is comparable to `ε` and the two forms take
+/// visibly different steps. Derivation notes: `docs/backprop.md`, section "Adam".
+///
+/// The state holds one `m` and one `v` per parameter, in the order the parameters are passed to
+/// [`Adam::step`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam<F> {
+    /// Hyper-parameters.
+    pub config: AdamConfig,
+    /// Updates taken so far, `t` (Keras's `iterations`).
+    pub t: u64,
+    /// First moments, one per parameter, each shaped like it.
+    pub m: Vec<ArrayD<F>>,
+    /// Second moments, one per parameter, each shaped like it.
+    pub v: Vec<ArrayD<F>>,
+}
+
+impl<F: NdFloat> Adam<F> {
+    /// Zero moments for parameters of the given shapes, `t = 0`.
+    pub fn new(config: AdamConfig, shapes: &[Vec<usize>]) -> Self {
+        let zeros = || shapes.iter().map(|s| ArrayD::zeros(s.as_slice())).collect();
+        Adam {
+            config,
+            t: 0,
+            m: zeros(),
+            v: zeros(),
+        }
+    }
+
+    /// One update of every parameter from its gradient.
+    ///
+    /// The step size `α` is computed in f64 and rounded to `F` once; the element-wise update
+    /// is independent per element, so the result does not depend on the thread count.
+    ///
+    /// # Panics
+    /// If the number or shapes of `params`/`grads` differ from the state's.
+    pub fn step(&mut self, params: Vec<ArrayViewMutD<F>>, grads: Vec<ArrayViewD<F>>) {
+        assert_eq!(
+            params.len(),
+            self.m.len(),
+            "Adam::step: {} parameters, state has {}",
+            params.len(),
+            self.m.len()
+        );
+        assert_eq!(
+            grads.len(),
+            self.m.len(),
+            "Adam::step: {} gradients, state has {}",
+            grads.len(),
+            self.m.len()
+        );
+        self.t += 1;
+        let c = &self.config;
+        let t = self.t as i32;
+        let alpha = c.learning_rate * (1.0 - c.beta_2.powi(t)).sqrt() / (1.0 - c.beta_1.powi(t));
+        let cast = |x: f64| F::from(x).expect("hyper-parameter fits F");
+        let (alpha, one_minus_b1, one_minus_b2, eps) = (
+            cast(alpha),
+            cast(1.0 - c.beta_1),
+            cast(1.0 - c.beta_2),
+            cast(c.epsilon),
+        );
+        for (((theta, g), m), v) in params
+            .into_iter()
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
+            Zip::from(theta)
+                .and(&g)
+                .and(m)
+                .and(v)
+                .par_for_each(|theta, &g, m, v| {
+                    *m += (g - *m) * one_minus_b1;
+                    *v += (g * g - *v) * one_minus_b2;
+                    *theta -= alpha * *m / (v.sqrt() + eps);
+                });
+        }
+    }
+}

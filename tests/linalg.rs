@@ -1,0 +1,161 @@
+//! The matrix-product kernel against the naive triple loop, on edge sizes, transposed and
+//! strided views, fused epilogues, and across thread counts.
+
+mod common;
+
+use common::{bits, pool, random};
+use fraudnet::linalg::{self, Epilogue, KC, MC, MR, NC, NR, matmul, matmul_into, matmul_naive};
+use ndarray::{Array2, s};
+
+/// Largest |c - r| / (Σₖ |a||b| + tiny): the error bound of a length-k sum is about k·ε times
+/// that sum, so 1e-5 allows f32 round-off and nothing else.
+fn assert_close(c: &Array2<f32>, a: &Array2<f32>, b: &Array2<f32>, what: &str) {
+    let r = matmul_naive(a.view(), b.view());
+    let scale = matmul_naive(a.mapv(f32::abs).view(), b.mapv(f32::abs).view());
+    assert_eq!(c.dim(), r.dim(), "{what}: shape");
+    for ((&c, &r), &s) in c.iter().zip(&r).zip(&scale) {
+        assert!(
+            (c - r).abs() <= 1e-5 * s + 1e-30,
+            "{what}: {c} vs reference {r} (scale {s})"
+        );
+    }
+}
+
+const SIZES: [usize; 13] = [
+    0,
+    1,
+    2,
+    3,
+    MR - 1,
+    MR,
+    MR + 1,
+    NR - 1,
+    NR,
+    NR + 1,
+    17,
+    MC + 1,
+    NC + 1,
+];
+
+#[test]
+fn matches_naive_reference_on_edge_sizes() {
+    for &m in &SIZES {
+        for &k in &[0, 1, 2, 7, KC - 1, KC, KC + 1] {
+            for &n in &SIZES {
+                let a = random::<f32>(m, k, 1);
+                let b = random::<f32>(k, n, 2);
+                assert_close(&matmul(a.view(), b.view()), &a, &b, &format!("{m}x{k}x{n}"));
+            }
+        }
+    }
+    let a = random::<f32>(17, 257, 3);
+    let b = random::<f32>(257, 31, 4);
+    assert_close(&matmul(a.view(), b.view()), &a, &b, "17x257x31");
+}
+
+#[test]
+fn f64_without_fma_is_the_naive_sum_bit_for_bit_or_within_one_rounding() {
+    let a = random::<f64>(37, 300, 5);
+    let b = random::<f64>(300, 19, 6);
+    let c = matmul(a.view(), b.view());
+    let r = matmul_naive(a.view(), b.view());
+    for (&c, &r) in c.iter().zip(&r) {
+        assert!((c - r).abs() <= 1e-12, "{c} vs {r}");
+    }
+}
+
+#[test]
+fn transposed_and_strided_views() {
+    // Aᵀ·B as the weight gradient xᵀ·dy needs it: A is stored [k, m].
+    let x = random::<f32>(300, 30, 7);
+    let dy = random::<f32>(300, 40, 8);
+    let c = matmul(x.t(), dy.view());
+    assert_close(&c, &x.t().to_owned(), &dy, "x^T dy");
+    // A·Bᵀ as the input gradient dy·Wᵀ needs it: B is stored [n, k].
+    let w = random::<f32>(30, 40, 9);
+    let c = matmul(dy.view(), w.t());
+    assert_close(&c, &dy, &w.t().to_owned(), "dy W^T");
+    // Non-contiguous: every other row and column, and a reversed axis.
+    let big = random::<f32>(60, 50, 10);
+    let a = big.slice(s![..;2, 1..;2]);
+    let b = random::<f32>(50, 33, 11);
+    let b = b.slice(s![..;2, ..;-1]);
+    assert_close(&matmul(a, b), &a.to_owned(), &b.to_owned(), "strided");
+    // Writing into a strided output.
+    let mut out = Array2::<f32>::zeros((a.nrows() * 2, b.ncols()));
+    matmul_into(a, b, out.slice_mut(s![..;2, ..]), Epilogue::None);
+    assert_close(
+        &out.slice(s![..;2, ..]).to_owned(),
+        &a.to_owned(),
+        &b.to_owned(),
+        "strided output",
+    );
+    assert!(
+        out.slice(s![1..;2, ..]).iter().all(|&v| v == 0.0),
+        "rows between must stay untouched"
+    );
+}
+
+#[test]
+fn fused_bias_and_relu_epilogues() {
+    let a = random::<f32>(50, 30, 12);
+    let b = random::<f32>(30, 20, 13);
+    let bias = random::<f32>(1, 20, 14).into_shape_with_order(20).unwrap();
+    let plain = matmul(a.view(), b.view());
+    let mut with_bias = Array2::zeros((50, 20));
+    matmul_into(
+        a.view(),
+        b.view(),
+        with_bias.view_mut(),
+        Epilogue::Bias(bias.as_slice().unwrap()),
+    );
+    let mut with_relu = Array2::zeros((50, 20));
+    matmul_into(
+        a.view(),
+        b.view(),
+        with_relu.view_mut(),
+        Epilogue::BiasRelu(bias.as_slice().unwrap()),
+    );
+    let expected = &plain + &bias;
+    assert_eq!(with_bias, expected);
+    assert_eq!(with_relu, expected.mapv(|v| v.max(0.0)));
+    assert!(with_relu.iter().any(|&v| v == 0.0) && with_relu.iter().any(|&v| v > 0.0));
+}
+
+#[test]
+fn bitwise_identical_for_any_thread_count() {
+    // The model's shapes: forward, weight gradient, input gradient, and the skinny output.
+    let cases = [
+        (2048, 30, 256, false, false),
+        (2048, 256, 256, false, false),
+        (256, 2048, 256, true, false),
+        (2048, 256, 256, false, true),
+        (2048, 256, 1, false, false),
+        (518, 30, 256, false, false),
+    ];
+    for (m, k, n, ta, tb) in cases {
+        let a = if ta {
+            random::<f32>(k, m, 15)
+        } else {
+            random::<f32>(m, k, 15)
+        };
+        let b = if tb {
+            random::<f32>(n, k, 16)
+        } else {
+            random::<f32>(k, n, 16)
+        };
+        let (av, bv) = (
+            if ta { a.t() } else { a.view() },
+            if tb { b.t() } else { b.view() },
+        );
+        eprintln!(
+            "{m}x{k}x{n}: AVX2+FMA kernel in use: {}",
+            linalg::fma_available()
+        );
+        let one = pool(1).install(|| matmul(av, bv));
+        let two = pool(2).install(|| matmul(av, bv));
+        let eight = pool(8).install(|| matmul(av, bv));
+        assert_eq!(bits(&one), bits(&two), "{m}x{k}x{n}: 1 vs 2 threads");
+        assert_eq!(bits(&one), bits(&eight), "{m}x{k}x{n}: 1 vs 8 threads");
+    }
+}
