@@ -1,0 +1,62 @@
+//! The data pipeline of the Keras example "Imbalanced classification: credit card fraud
+//! detection": read the CSV, split off the validation rows, count the classes, standardise.
+//!
+//! | step | function | Keras example |
+//! | --- | --- | --- |
+//! | read | [`read_table`] | `float(v.replace('"', ""))` per field, then `np.array(..., dtype="float32")` |
+//! | split | [`split_validation`] | `num_val_samples = int(len(features) * 0.2)`; the last rows are validation |
+//! | class weights | [`class_weights`] | `weight_for_0 = 1.0 / counts[0]`, `weight_for_1 = 1.0 / counts[1]` |
+//! | standardise | [`Standardizer`] | `mean = np.mean(train, axis=0)`, subtract; `std = np.std(train, axis=0)`, divide |
+//!
+//! [`synthetic_table`] builds a look-alike of the real file for machines that lack it.
+//!
+//! The reference code is `examples/structured_data/imbalanced_classification.py` in
+//! `keras-team/keras-io`.
+
+mod csv_reader;
+mod csv_rows;
+mod split;
+mod standardize;
+mod synthetic;
+mod synthetic_stats;
+
+use std::path::PathBuf;
+
+use ndarray::{Array1, Array2};
+
+pub use csv_reader::read_table;
+pub use split::{class_weights, split_validation};
+pub use standardize::Standardizer;
+pub use synthetic::{SYNTHETIC_POSITIVES, SYNTHETIC_ROWS, synthetic_table};
+
+/// A labelled data set in memory: one row per transaction.
+///
+/// # Shapes
+///
+/// - `features`: `[rows, features]`, row-major (standard layout), in file order;
+/// - `labels`: `[rows]`, every value exactly `0.0` (legitimate) or `1.0` (fraud).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The file the rows were read from, or `<synthetic>` for [`synthetic_table`].
+    pub source: PathBuf,
+    /// Header names without their quotes, in file order, the label column left out.
+    pub feature_names: Vec<String>,
+    /// The header name of the label column (`Class` in the real file).
+    pub label_name: String,
+    /// Feature values, `[rows, features]`.
+    pub features: Array2<f32>,
+    /// Class labels, `[rows]`, each `0.0` or `1.0`.
+    pub labels: Array1<f32>,
+}
+
+impl Table {
+    /// The number of rows (transactions).
+    pub fn rows(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The number of rows labelled `1` (fraud).
+    pub fn positives(&self) -> usize {
+        self.labels.iter().filter(|&&y| y == 1.0).count()
+    }
+}

@@ -1,0 +1,78 @@
+//! The training/validation split and the class weights of the Keras example.
+
+use ndarray::{Axis, Slice};
+
+use super::Table;
+use crate::{Error, Result};
+
+/// Splits `table` into `(train, val)`: validation is the **last** `⌊val_fraction·N⌋` rows, training
+/// the rows before them, both in file order (never shuffled across the split).
+///
+/// Keras example: `num_val_samples = int(len(features) * 0.2)`,
+/// `train_features = features[:-num_val_samples]`, `val_features = features[-num_val_samples:]`.
+/// On the real file (N = 284,807, fraction 0.2): 227,846 training rows, 56,961 validation rows.
+///
+/// # Shapes
+///
+/// `[N, F]` → `([N − n_val, F], [n_val, F])`, labels likewise.
+///
+/// # Errors
+///
+/// - [`Error::Config`] (`--val-fraction`) unless `0 < val_fraction < 1`;
+/// - [`Error::Dataset`] if either split would be empty.
+pub fn split_validation(table: Table, val_fraction: f64) -> Result<(Table, Table)> {
+    if !(val_fraction > 0.0 && val_fraction < 1.0) {
+        return Err(Error::Config {
+            name: "--val-fraction",
+            message: format!(
+                "must be strictly between 0 and 1 (the Keras example uses 0.2), got {val_fraction}"
+            ),
+        });
+    }
+    let rows = table.rows();
+    // `as usize` truncates toward zero, like Python's `int()` on a non-negative float.
+    let n_val = (val_fraction * rows as f64) as usize;
+    let n_train = rows.saturating_sub(n_val);
+    if n_val == 0 || n_train == 0 {
+        return Err(Error::Dataset {
+            path: table.source,
+            message: format!(
+                "a validation fraction of {val_fraction} of its {rows} rows leaves {n_train} \
+                 training and {n_val} validation rows; both splits need at least one row"
+            ),
+        });
+    }
+
+    let part = |rows: Slice| Table {
+        source: table.source.clone(),
+        feature_names: table.feature_names.clone(),
+        label_name: table.label_name.clone(),
+        features: table.features.slice_axis(Axis(0), rows).to_owned(),
+        labels: table.labels.slice_axis(Axis(0), rows).to_owned(),
+    };
+    Ok((part(Slice::from(..n_train)), part(Slice::from(n_train..))))
+}
+
+/// The class weights `[w0, w1] = [1/count0, 1/count1]`, counted over the training split.
+///
+/// Keras example: `counts = np.bincount(train_targets[:, 0])`, `weight_for_0 = 1.0 / counts[0]`,
+/// `weight_for_1 = 1.0 / counts[1]`. On the real file: `[1/227429, 1/417]`.
+///
+/// # Errors
+///
+/// [`Error::Dataset`] if the training split lacks either class (its weight would be infinite).
+pub fn class_weights(train: &Table) -> Result<[f64; 2]> {
+    let positives = train.positives();
+    let negatives = train.rows() - positives;
+    if positives == 0 || negatives == 0 {
+        return Err(Error::Dataset {
+            path: train.source.clone(),
+            message: format!(
+                "the training split has {negatives} rows of class 0 and {positives} of class 1: \
+                 the class weight 1/count of a missing class would be infinite; use a file with \
+                 both classes in its training rows, or another --val-fraction"
+            ),
+        });
+    }
+    Ok([1.0 / negatives as f64, 1.0 / positives as f64])
+}
