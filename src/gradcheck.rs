@@ -165,3 +165,96 @@ pub fn spread(len: usize, count: usize) -> Vec<usize> {
     }
     (0..count).map(|i| i * len / count).collect()
 }
+
+/// Random dropout masks for every Dropout layer of `model` at batch size `batch`.
+pub fn random_masks(
+    model: &Sequential<f64>,
+    batch: usize,
+    rng: &mut crate::rng::Rng,
+) -> Vec<Array2<f64>> {
+    use crate::model::Layer;
+    let mut width = model.architecture.inputs;
+    let mut masks = Vec::new();
+    for layer in &model.layers {
+        match layer {
+            Layer::Dense { dense, .. } => width = dense.d_out(),
+            Layer::Dropout { dropout, .. } => masks.push(dropout.mask((batch, width), rng)),
+        }
+    }
+    masks
+}
+
+/// A whole-model check for `architecture` on a random batch, as `fraudnet gradcheck` runs it:
+/// Glorot-uniform kernels and biases uniform in ±0.1 (non-zero, so no unit sits exactly on
+/// the ReLU kink), inputs uniform in ±2, half the rows of each class with weights 0.7 and 1.6,
+/// fixed dropout masks; at most `per_tensor` elements of each tensor.
+///
+/// A sample point is only sound away from the ReLU kinks, so seeds `seed, seed + 1, …` are
+/// tried (at most [`KINK_ATTEMPTS`]) until every ReLU input is at least [`KINK_MARGIN`] from 0.
+/// Returns the report, the sample point's [`distance_to_kink`] and the seed used.
+pub fn check_architecture(
+    architecture: &crate::model::Architecture,
+    batch: usize,
+    seed: u64,
+    per_tensor: usize,
+) -> (Vec<TensorCheck>, f64, u64) {
+    let mut best = (f64::NEG_INFINITY, seed);
+    for attempt in 0..KINK_ATTEMPTS {
+        let s = seed.wrapping_add(attempt);
+        let (model, x, _, _, masks) = sample_point(architecture, batch, s);
+        let kink = distance_to_kink(&model, x.view(), &masks);
+        if kink > best.0 {
+            best = (kink, s);
+        }
+        if kink >= KINK_MARGIN {
+            break;
+        }
+    }
+    let (model, x, targets, weights, masks) = sample_point(architecture, batch, best.1);
+    (
+        check_model(&model, &x, &targets, &weights, &masks, per_tensor),
+        best.0,
+        best.1,
+    )
+}
+
+/// The smallest distance from a ReLU kink a sample point must keep: ten finite-difference steps.
+pub const KINK_MARGIN: f64 = 10.0 * STEP;
+/// Seeds tried by [`check_architecture`] to find a point [`KINK_MARGIN`] from every kink.
+pub const KINK_ATTEMPTS: u64 = 100;
+
+type SamplePoint = (
+    Sequential<f64>,
+    Array2<f64>,
+    Array1<f64>,
+    Array1<f64>,
+    Vec<Array2<f64>>,
+);
+
+fn sample_point(architecture: &crate::model::Architecture, batch: usize, seed: u64) -> SamplePoint {
+    use crate::rng::{Stream, stream};
+    use ndarray_rand::RandomExt;
+    use ndarray_rand::rand_distr::Uniform;
+    let mut rng = stream(seed, Stream::Init);
+    let mut model = Sequential::<f64>::new(architecture, &mut rng);
+    let mut data_rng = stream(seed, Stream::Data);
+    for (k, mut p) in model.params_mut().into_iter().enumerate() {
+        if k % 2 == 1 {
+            let shape = p.raw_dim();
+            p.assign(&Array::random_using(
+                shape,
+                Uniform::new(-0.1, 0.1).expect("valid range"),
+                &mut data_rng,
+            ));
+        }
+    }
+    let x = Array2::random_using(
+        (batch, architecture.inputs),
+        Uniform::new(-2.0, 2.0).expect("valid range"),
+        &mut data_rng,
+    );
+    let targets = Array1::from_shape_fn(batch, |i| (i % 2) as f64);
+    let weights = targets.mapv(|y| if y > 0.5 { 1.6 } else { 0.7 });
+    let masks = random_masks(&model, batch, &mut stream(seed, Stream::Dropout));
+    (model, x, targets, weights, masks)
+}

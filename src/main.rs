@@ -1,3 +1,16 @@
-fn main() {
-    println!("Hello, world!");
+//! `fraudnet`: the command-line front end. It only parses arguments and calls the library.
+
+mod cli;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -65,3 +65,16 @@ fn ratio(num: u64, den: u64) -> f64 {
         num as f64 / den as f64
     }
 }
+
+/// Everything measured in one epoch, as the epoch line and the metrics log report it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Weighted training loss: the batch losses averaged with the batch sizes as weights.
+    pub loss: f64,
+    /// Training confusion counts, from each batch's forward pass as it trained (dropout on).
+    pub train: Confusion,
+    /// Unweighted validation loss after the epoch (dropout off).
+    pub val_loss: f64,
+    /// Validation confusion counts after the epoch (dropout off).
+    pub val: Confusion,
+}

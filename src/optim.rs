@@ -4,7 +4,7 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, NdFloat, Zip};
 
 /// Adam's hyper-parameters, with Keras's defaults (`keras.optimizers.Adam`) except the
 /// learning rate, which defaults to the example's 1e-2 (Keras's own default is 1e-3).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdamConfig {
     /// Learning rate `lr`; the example's `Adam(1e-2)`.
     pub learning_rate: f64,

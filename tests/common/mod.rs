@@ -37,3 +37,37 @@ pub fn real_data() -> Option<std::path::PathBuf> {
         None
     }
 }
+
+/// The `fraudnet` binary built for this test run.
+pub fn fraudnet() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fraudnet"))
+}
+
+/// A small credit-card-like CSV: quoted header `"f0",…,"Class"`, `rows` rows of `features`
+/// features, every `every`-th row a quoted `"1"`, the rest `"0"`; positive rows shifted so the
+/// classes are learnable.
+pub fn small_csv(rows: usize, features: usize, every: usize) -> String {
+    let mut s = (0..features)
+        .map(|f| format!("\"f{f}\""))
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",\"Class\"\n";
+    for r in 0..rows {
+        let positive = r % every == every - 1;
+        let values: Vec<String> = (0..features)
+            .map(|f| {
+                let v = ((r * 7919 + f * 104729) % 1000) as f64 / 500.0 - 1.0;
+                format!("{}", if positive { v + 2.0 } else { v })
+            })
+            .collect();
+        s += &format!("{},\"{}\"\n", values.join(","), u8::from(positive));
+    }
+    s
+}
+
+/// Writes `contents` to `name` in `dir` and returns the path.
+pub fn write(dir: &std::path::Path, name: &str, contents: impl AsRef<[u8]>) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}

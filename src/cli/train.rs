@@ -1,0 +1,230 @@
+//! `fraudnet train`: the Keras example end to end.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use fraudnet::checkpoint;
+use fraudnet::data::{self, Table};
+use fraudnet::model::{Sequential, thousands};
+use fraudnet::optim::AdamConfig;
+use fraudnet::rng::{self, Stream};
+use fraudnet::train::{self, MetricsLog, TrainConfig};
+
+use super::ModelArgs;
+
+/// Where `train` looks for the real data when `--data` is not given, in order.
+const DEFAULT_DATA: [&str; 3] = [
+    "data/creditcard.csv.gz",
+    "data/creditcard.csv",
+    "../shared/data/creditcard.csv.gz",
+];
+
+/// How to obtain the real data, shown when it is missing.
+const FETCH_HINT: &str = "the real data set is the Kaggle file creditcard.csv (mlg-ulb/creditcardfraud); \
+     run scripts/fetch-creditcard.sh to download and verify it into data/creditcard.csv.gz";
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// The transactions, `.csv` or gzip-compressed `.csv.gz` [default: the first of
+    /// data/creditcard.csv.gz, data/creditcard.csv, ../shared/data/creditcard.csv.gz that
+    /// exists, else a built-in synthetic look-alike].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Passes over the training rows [default from the Keras example].
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Rows per batch; the last, partial batch is used too [default from the Keras example].
+    #[arg(long, default_value_t = 2048)]
+    batch_size: usize,
+    /// Adam's learning rate [default from the Keras example, `Adam(1e-2)`].
+    #[arg(long, default_value_t = 1e-2)]
+    learning_rate: f64,
+    /// Fraction of rows, taken from the end of the file, held out for validation [default
+    /// from the Keras example].
+    #[arg(long, default_value_t = 0.2)]
+    val_fraction: f64,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Seed of the initialisation, dropout, shuffle and synthetic-data streams [default: 1337,
+    /// the seed of Keras's examples].
+    #[arg(long, default_value_t = 1337)]
+    seed: u64,
+    /// Threads for the matrix products [default: one per CPU core, rayon's default]. Results
+    /// are bitwise identical for any count.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Directory for `fraud_model_at_epoch_{epoch}.safetensors` [created if missing].
+    #[arg(long, default_value = "checkpoints")]
+    checkpoint_dir: PathBuf,
+    /// The label column's name [default: the last column].
+    #[arg(long)]
+    label: Option<String>,
+    /// Keep the training rows in file order instead of shuffling them each epoch.
+    #[arg(long)]
+    no_shuffle: bool,
+    /// Start from the weights in this safetensors file (tensors named `dense/kernel`
+    /// `[d_in, d_out]`, `dense/bias`, `dense_1/kernel`, …), e.g. exported from Keras.
+    #[arg(long)]
+    init_weights: Option<PathBuf>,
+    /// Write one CSV row per epoch with every metric to this file.
+    #[arg(long)]
+    metrics_log: Option<PathBuf>,
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    validate(&args)?;
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("cannot start the thread pool")?;
+    }
+    checkpoint::check_writable_dir(&args.checkpoint_dir)?;
+    let (table, source) = load(&args)?;
+    print_data(&table);
+    let architecture = args.model.architecture(table.feature_names.len())?;
+    let prepared = train::prepare(table, args.val_fraction)
+        .with_context(|| format!("cannot prepare {source}"))?;
+    println!("Number of training samples: {}", prepared.train_y.len());
+    println!("Number of validation samples: {}", prepared.val_y.len());
+    let positives = prepared.train_y.iter().filter(|&&y| y > 0.5).count();
+    println!(
+        "Number of positive samples in training data: {positives} ({:.2}% of total)",
+        100.0 * positives as f64 / prepared.train_y.len() as f64
+    );
+    println!(
+        "Class weights: 0 → {:e}, 1 → {:e}",
+        prepared.class_weight[0], prepared.class_weight[1]
+    );
+    for name in &prepared.constant_columns {
+        eprintln!(
+            "warning: column {name:?} is constant in the training rows; it is standardised to 0"
+        );
+    }
+    let mut model =
+        Sequential::<f32>::new(&architecture, &mut rng::stream(args.seed, Stream::Init));
+    if let Some(path) = &args.init_weights {
+        checkpoint::load_weights(path, &mut model)?;
+        println!("Initial weights from {}", path.display());
+    }
+    print!("{}", model.summary());
+    let mut log = args
+        .metrics_log
+        .as_deref()
+        .map(MetricsLog::create)
+        .transpose()?;
+    let config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        adam: AdamConfig {
+            learning_rate: args.learning_rate,
+            ..AdamConfig::default()
+        },
+        seed: args.seed,
+        shuffle: !args.no_shuffle,
+        checkpoint_dir: args.checkpoint_dir.clone(),
+        val_fraction: args.val_fraction,
+        data_source: source,
+    };
+    let outcome = train::fit(
+        &config,
+        &prepared,
+        model,
+        log.as_mut(),
+        &mut std::io::stdout().lock(),
+    )?;
+    if let Some(path) = outcome.last_checkpoint {
+        println!("Last checkpoint: {}", path.display());
+    }
+    Ok(())
+}
+
+/// Checks every setting before any data is read, so a typo fails in milliseconds.
+fn validate(args: &TrainArgs) -> anyhow::Result<()> {
+    if args.batch_size == 0 {
+        bail!("invalid setting --batch-size: must be at least 1");
+    }
+    if args.epochs == 0 {
+        bail!("invalid setting --epochs: must be at least 1");
+    }
+    if !(args.val_fraction > 0.0 && args.val_fraction < 1.0) {
+        bail!(
+            "invalid setting --val-fraction: {} is outside (0, 1)",
+            args.val_fraction
+        );
+    }
+    if !(args.learning_rate > 0.0 && args.learning_rate.is_finite()) {
+        bail!(
+            "invalid setting --learning-rate: {} must be a positive number",
+            args.learning_rate
+        );
+    }
+    if args.threads == Some(0) {
+        bail!("invalid setting --threads: must be at least 1");
+    }
+    args.model.architecture(1)?;
+    Ok(())
+}
+
+/// Reads `--data`, or the first default file present, or builds the synthetic data set.
+fn load(args: &TrainArgs) -> anyhow::Result<(Table, String)> {
+    let path = match &args.data {
+        Some(path) => {
+            if !path.exists() {
+                bail!("{}: data file not found; {FETCH_HINT}", path.display());
+            }
+            path.clone()
+        }
+        None => match DEFAULT_DATA.iter().map(Path::new).find(|p| p.exists()) {
+            Some(path) => path.to_path_buf(),
+            None => {
+                let banner = "=".repeat(78);
+                let message = format!(
+                    "{banner}\nSYNTHETIC DATA: none of {} exists, so this run trains on a built-in\n\
+                     synthetic look-alike ({} rows, {} frauds, per-class means and stds of the real\n\
+                     data). Its numbers say nothing about real fraud detection; {FETCH_HINT}.\n{banner}",
+                    DEFAULT_DATA.join(", "),
+                    thousands(data::SYNTHETIC_ROWS),
+                    data::SYNTHETIC_POSITIVES
+                );
+                println!("{message}");
+                eprintln!("warning: training on SYNTHETIC data (see the banner above)");
+                let mut table = data::synthetic_table(args.seed);
+                if let Some(label) = &args.label {
+                    if *label != table.label_name {
+                        bail!(
+                            "invalid setting --label: the synthetic data's label column is {:?}",
+                            table.label_name
+                        );
+                    }
+                    table.label_name = label.clone();
+                }
+                return Ok((table, "<synthetic>".into()));
+            }
+        },
+    };
+    println!("Reading {}", path.display());
+    let table = data::read_table(&path, args.label.as_deref())?;
+    Ok((table, path.display().to_string()))
+}
+
+/// What the Keras example prints about its data.
+fn print_data(table: &Table) {
+    let header: Vec<String> = table
+        .feature_names
+        .iter()
+        .chain([&table.label_name])
+        .map(|n| format!("{n:?}"))
+        .collect();
+    println!("HEADER: {}", header.join(","));
+    if table.rows() > 0 {
+        println!("EXAMPLE FEATURES: {:?}", table.features.row(0).to_vec());
+    }
+    println!(
+        "features.shape: ({}, {})",
+        table.rows(),
+        table.feature_names.len()
+    );
+    println!("targets.shape: ({}, 1)", table.rows());
+}
