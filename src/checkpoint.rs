@@ -24,7 +24,23 @@
 //! [`save`] writes to a hidden temporary file in the target directory (`.fraud_model_…tmp…`,
 //! which never matches `fraud_model_at_epoch_*`), flushes it to disk, renames it over the
 //! target and flushes the directory: a crash leaves either the old file or the new one, never
-//! a torn one.
+//! a torn one. [`latest`] finds the newest checkpoint of a directory (temporary files never
+//! count) and [`remove_stale_temporaries`] clears what a killed write left behind;
+//! [`write_atomically_with`] lets tests make the write fail part-way.
+//!
+//! # Loading
+//!
+//! [`load`] and [`from_bytes`] trust nothing: the safetensors header's length and every
+//! tensor's extent are checked against the file, the metadata's format, version and fields,
+//! the architecture (one `--hidden`/`--dropout` can build, no larger than the file can hold,
+//! before anything is allocated for it), the names, shapes and dtypes of all tensors, and the
+//! finiteness of every value. Each fault is an [`Error::Checkpoint`] naming the file and what
+//! is wrong; `tests/bad_inputs/` holds a file for each, and `fuzz/` fuzzes the loader.
+
+mod scan;
+mod validate;
+
+pub use scan::{epoch_of, is_temporary, latest, remove_stale_temporaries};
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -174,6 +190,21 @@ fn internal(e: impl std::fmt::Display) -> Error {
 /// # Errors
 /// [`Error::Io`] naming the directory or file that could not be written.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_with(path, bytes, |file, bytes| file.write_all(bytes))
+}
+
+/// [`write_atomically`] with the writing of the temporary file's contents done by
+/// `write(file, bytes)`; the flush to disk and the rename follow only if it succeeds. Tests
+/// pass a `write` that fails part-way, which the operating system cannot be made to do on
+/// demand, to check that a failed write leaves the previous file intact and no temporary file.
+///
+/// # Errors
+/// [`Error::Io`] naming the directory or file that could not be written.
+pub fn write_atomically_with(
+    path: &Path,
+    bytes: &[u8],
+    write: impl FnOnce(&mut std::fs::File, &[u8]) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -186,14 +217,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(&format!(".{stem}."))
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "cannot create a temporary file for the checkpoint", e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io(tmp.path(), "cannot write checkpoint", e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), "cannot flush checkpoint to disk", e))?;
+        .map_err(|e| Error::io(dir, "cannot create a temporary file in this directory", e))?;
+    // Errors name the target: the temporary file is removed when `tmp` is dropped.
+    write(tmp.as_file_mut(), bytes).map_err(|e| {
+        Error::io(
+            path,
+            "cannot write (the previous file, if any, is left as it was)",
+            e,
+        )
+    })?;
+    tmp.as_file().sync_all().map_err(|e| {
+        Error::io(
+            path,
+            "cannot flush to disk (the previous file, if any, is left as it was)",
+            e,
+        )
+    })?;
     tmp.persist(path)
-        .map_err(|e| Error::io(path, "cannot move the checkpoint into place", e.error))?;
+        .map_err(|e| Error::io(path, "cannot move the new file into place", e.error))?;
     // Make the rename itself durable; not every filesystem supports syncing a directory.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
@@ -229,29 +270,49 @@ pub fn check_writable_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Loads a checkpoint, validating everything before trusting it.
+/// Loads a checkpoint, validating everything before trusting it (see [`from_bytes`]).
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] if it is not a safetensors
-/// file, is truncated, is not a fraudnet checkpoint, has another format version, or has
-/// missing, extra, mis-shaped or mis-typed tensors for its architecture.
+/// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] if it is larger than
+/// [`MAX_FILE_BYTES`] or [`from_bytes`] refuses it.
 pub fn load(path: &Path) -> Result<Checkpoint> {
+    from_bytes(&read_capped(path)?, path)
+}
+
+/// The bytes of a safetensors file no larger than [`MAX_FILE_BYTES`].
+fn read_capped(path: &Path) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, "cannot open", e))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "is {size} bytes, larger than any fraudnet checkpoint ({MAX_FILE_BYTES} at most)"
+            ),
+        });
+    }
+    std::fs::read(path).map_err(|e| Error::io(path, "cannot read", e))
+}
+
+/// Parses and validates a checkpoint held in memory; `path` names it in errors. Nothing is
+/// allocated from a size the file claims before the file is known to hold that much: the
+/// header length is checked against the file's length, every tensor's extent against the
+/// data section, and the architecture's parameter count against the file's length.
+///
+/// # Errors
+/// [`Error::Checkpoint`] if it is not a safetensors file or is truncated, is not a fraudnet
+/// checkpoint, has another format version, metadata that does not parse, an architecture that
+/// `--hidden`/`--dropout` cannot describe, missing, extra, mis-shaped or mis-typed tensors for
+/// its architecture, a non-finite parameter or moment, or a negative step count.
+pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let bad = |message: String| Error::Checkpoint {
         path: path.to_path_buf(),
         message,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, "cannot open checkpoint", e))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(bad(format!(
-            "is {size} bytes, larger than any fraudnet checkpoint ({MAX_FILE_BYTES} at most)"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "cannot read checkpoint", e))?;
-    let (_, header) = SafeTensors::read_metadata(&bytes)
+    let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(format!("not a valid safetensors file ({e})")))?;
-    let tensors = SafeTensors::deserialize(&bytes)
+    let tensors = SafeTensors::deserialize(bytes)
         .map_err(|e| bad(format!("not a valid safetensors file ({e})")))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     let json = metadata.get("fraudnet").ok_or_else(|| {
@@ -276,13 +337,44 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
     }
     let meta: CheckpointMeta = serde_json::from_value(value)
         .map_err(|e| bad(format!("metadata \"fraudnet\" is not valid: {e}")))?;
-    // Refuse an architecture larger than the file could hold before allocating it.
-    let claimed =
-        param_count(&meta.architecture).filter(|&n| n.saturating_mul(12) <= size as usize);
-    if claimed.is_none() || meta.architecture.inputs == 0 || meta.architecture.layers.is_empty() {
+    validate::architecture(&meta.architecture).map_err(|e| {
+        bad(format!(
+            "metadata describes an architecture fraudnet cannot build: {e}"
+        ))
+    })?;
+    // Refuse an architecture larger than the file could hold before allocating it: every
+    // parameter is stored three times (value, m, v) in at least 4 bytes.
+    if param_count(&meta.architecture).is_none_or(|n| n.saturating_mul(12) > bytes.len()) {
         return Err(bad(format!(
-            "metadata describes an architecture this file cannot hold: {:?}",
-            meta.architecture
+            "metadata describes an architecture larger than the file could hold ({} inputs, \
+             layers {:?})",
+            meta.architecture.inputs, meta.architecture.layers
+        )));
+    }
+    if meta.mean.len() != meta.architecture.inputs || meta.std.len() != meta.architecture.inputs {
+        return Err(bad(format!(
+            "standardisation mean ({}) and std ({}) do not have one value per input ({})",
+            meta.mean.len(),
+            meta.std.len(),
+            meta.architecture.inputs
+        )));
+    }
+    for (value, field) in [
+        (&meta.dropout_rng_position, "dropout_rng_position"),
+        (&meta.shuffle_rng_position, "shuffle_rng_position"),
+    ] {
+        validate::rng_position(value, field).map_err(&bad)?;
+    }
+    if meta.epoch == 0 {
+        return Err(bad(
+            "metadata records epoch 0; checkpoints start at epoch 1".into(),
+        ));
+    }
+    if meta.feature_names.len() != meta.architecture.inputs {
+        return Err(bad(format!(
+            "metadata lists {} feature names for {} inputs",
+            meta.feature_names.len(),
+            meta.architecture.inputs
         )));
     }
     let mut model = Sequential::<f32>::new(&meta.architecture, &mut rng::stream(0, Stream::Init));
@@ -304,15 +396,22 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
     let t = tensors
         .tensor("optimizer/iterations")
         .map_err(|_| bad("tensor \"optimizer/iterations\" is missing".into()))?;
-    if t.dtype() != Dtype::I64 || !t.shape().is_empty() {
-        return Err(bad(format!(
-            "tensor \"optimizer/iterations\" is {:?} {:?}, expected I64 []",
-            t.dtype(),
-            t.shape()
-        )));
-    }
-    adam.t =
-        i64::from_le_bytes(t.data().try_into().expect("8 bytes for an I64 scalar")).max(0) as u64;
+    let t_bytes: [u8; 8] = match (t.dtype(), t.shape(), t.data().try_into()) {
+        (Dtype::I64, [], Ok(b)) => b,
+        _ => {
+            return Err(bad(format!(
+                "tensor \"optimizer/iterations\" is {:?} {:?}, expected I64 []",
+                t.dtype(),
+                t.shape()
+            )));
+        }
+    };
+    adam.t = u64::try_from(i64::from_le_bytes(t_bytes)).map_err(|_| {
+        bad(format!(
+            "tensor \"optimizer/iterations\" is {}, expected a step count of 0 or more",
+            i64::from_le_bytes(t_bytes)
+        ))
+    })?;
     let mut extra: Vec<&str> = tensors
         .names()
         .into_iter()
@@ -320,15 +419,15 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
         .collect();
     extra.sort();
     if !extra.is_empty() {
+        let shown: Vec<String> = extra.iter().take(8).map(|n| format!("{n:?}")).collect();
+        let more = match extra.len() {
+            n if n > 8 => format!(" and {} more", n - 8),
+            _ => String::new(),
+        };
         return Err(bad(format!(
-            "unexpected tensors for this architecture: {}",
-            extra.join(", ")
+            "unexpected tensors for this architecture: {}{more}",
+            shown.join(", ")
         )));
-    }
-    if meta.mean.len() != meta.architecture.inputs || meta.std.len() != meta.architecture.inputs {
-        return Err(bad(
-            "standardisation mean/std do not match the number of inputs".into(),
-        ));
     }
     Ok(Checkpoint { meta, model, adam })
 }
@@ -350,7 +449,8 @@ fn param_count(arch: &Architecture) -> Option<usize> {
 /// weights exported from a framework in double precision load too).
 ///
 /// # Errors
-/// [`Error::Checkpoint`] if it is missing or has another shape or dtype.
+/// [`Error::Checkpoint`] if it is missing, has another shape or dtype, or holds a value that
+/// is not a finite f32 (NaN, ±inf, or an F64 beyond the f32 range).
 pub fn read_f32(
     tensors: &SafeTensors,
     name: &str,
@@ -387,7 +487,17 @@ pub fn read_f32(
             )));
         }
     };
-    Ok(ArrayD::from_shape_vec(IxDyn(shape), values).expect("shape checked above"))
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!(
+            "tensor {name:?} holds a non-finite value ({}) at flat index {i}",
+            values[i]
+        )));
+    }
+    ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|_| {
+        bad(format!(
+            "tensor {name:?} holds the wrong number of bytes for shape {shape:?}"
+        ))
+    })
 }
 
 /// Loads initial weights from any safetensors file holding the model's parameters under their
@@ -395,11 +505,10 @@ pub fn read_f32(
 /// Keras or PyTorch (transpose `nn.Linear.weight`). Other tensors in the file are ignored.
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] if a parameter is missing or
-/// has the wrong shape or dtype.
+/// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] if it is larger than
+/// [`MAX_FILE_BYTES`] or a parameter is missing, has the wrong shape or dtype, or is not finite.
 pub fn load_weights(path: &Path, model: &mut Sequential<f32>) -> Result<()> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::io(path, "cannot read initial weights", e))?;
+    let bytes = read_capped(path)?;
     let tensors = SafeTensors::deserialize(&bytes).map_err(|e| Error::Checkpoint {
         path: path.to_path_buf(),
         message: format!("not a valid safetensors file ({e})"),

@@ -61,18 +61,24 @@ pub enum Error {
         message: String,
     },
 
-    /// Training produced a non-finite loss, gradient or parameter.
+    /// Training produced a non-finite loss, gradient, parameter or optimizer moment. Training
+    /// stops before the epoch's checkpoint is written, so the checkpoints of earlier epochs are
+    /// the last good ones.
     #[error(
-        "training diverged at epoch {epoch}, step {step}: {what} became non-finite; \
-         try a smaller --learning-rate and check the input for extreme values"
+        "training stopped at epoch {epoch}, step {step}: {what} is not finite (NaN or infinite); \
+         likely cause: {cause}; the checkpoints of earlier epochs are left as they were"
     )]
     NonFinite {
         /// 1-based epoch.
         epoch: usize,
-        /// 1-based step within the epoch.
+        /// 1-based step within the epoch; 0 when the model was already non-finite before the
+        /// epoch's first step.
         step: usize,
-        /// The quantity that went wrong, e.g. "the loss" or "gradient dense_1/kernel".
+        /// The quantity that went wrong, e.g. "the loss" or "parameter dense_1/kernel".
         what: String,
+        /// The likely cause and what to try, e.g. "the learning rate 1e30 is too large: try a
+        /// smaller --learning-rate".
+        cause: String,
     },
 }
 
