@@ -42,6 +42,32 @@ impl Confusion {
         }
     }
 
+    /// Adds the counts of one batch given as logits: `p = σ(z)` is computed per element (as
+    /// Keras thresholds the sigmoid's output), with no array allocated.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    pub fn add_logits<F: ndarray::NdFloat>(
+        &mut self,
+        logits: ArrayView1<F>,
+        targets: ArrayView1<F>,
+    ) {
+        assert_eq!(
+            logits.len(),
+            targets.len(),
+            "Confusion::add_logits: lengths differ"
+        );
+        let half = F::from(0.5).expect("0.5 fits F");
+        for (&z, &y) in logits.iter().zip(targets) {
+            match (crate::layers::Sigmoid::value(z) > half, y > half) {
+                (true, true) => self.tp += 1,
+                (true, false) => self.fp += 1,
+                (false, false) => self.tn += 1,
+                (false, true) => self.fn_ += 1,
+            }
+        }
+    }
+
     /// All samples counted.
     pub fn total(&self) -> u64 {
         self.tp + self.fp + self.tn + self.fn_
@@ -55,6 +81,17 @@ impl Confusion {
     /// `tp / (tp + fn)`, 0 when there are no positives.
     pub fn recall(&self) -> f64 {
         ratio(self.tp, self.tp + self.fn_)
+    }
+
+    /// F1 score, the harmonic mean `2·P·R / (P + R)` of precision and recall; 0 when both are 0
+    /// (as scikit-learn's `f1_score` with `zero_division=0`).
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
@@ -77,4 +114,13 @@ pub struct EpochMetrics {
     pub val_loss: f64,
     /// Validation confusion counts after the epoch (dropout off).
     pub val: Confusion,
+    /// Validation average precision (step-wise area under the precision–recall curve, as
+    /// scikit-learn's `average_precision_score`; see [`crate::ranking::Curve`]); `None` when
+    /// the validation rows hold no positive or the checkpoint predates this field.
+    #[serde(default)]
+    pub val_auc_pr: Option<f64>,
+    /// Validation ROC AUC (as scikit-learn's `roc_auc_score`, ties counting one half); `None`
+    /// unless both classes are present, or when the checkpoint predates this field.
+    #[serde(default)]
+    pub val_auc_roc: Option<f64>,
 }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use csv::{ReaderBuilder, StringRecord};
@@ -60,10 +60,12 @@ const MAX_HEADER_BYTES: usize = 1 << 20;
 pub fn read_table(path: &Path, label: Option<&str>) -> Result<Table> {
     let mut input = Input::open(path)?;
     let (header, rest) = read_header_line(&mut input)?;
-    let names = parse_header(path, &header)?;
+    let names = parse_header(path, &header, 2)?;
+    let label = label_column(path, &names, label)?;
     let columns = Columns {
         count: names.len(),
-        label: label_column(path, &names, label)?,
+        label: Some(label),
+        id: None,
     };
     let blocks = parse_blocks(&mut input, rest, columns)?;
     let (features, labels) = join_blocks(&blocks, columns).map_err(|fault| Error::Data {
@@ -79,7 +81,7 @@ pub fn read_table(path: &Path, label: Option<&str>) -> Result<Table> {
 
     let rows = labels.len();
     let mut feature_names = names;
-    let label_name = feature_names.remove(columns.label);
+    let label_name = feature_names.remove(label);
     let features = Array2::from_shape_vec((rows, feature_names.len()), features)
         .expect("every parsed row holds one value per feature column");
     Ok(Table {
@@ -92,15 +94,16 @@ pub fn read_table(path: &Path, label: Option<&str>) -> Result<Table> {
 }
 
 /// An open data file, decompressed on the fly if it starts with the gzip magic bytes.
-struct Input<'a> {
-    path: &'a Path,
-    reader: Box<dyn Read>,
+pub(super) struct Input {
+    path: PathBuf,
+    reader: Box<dyn Read + Send>,
     /// What a failed read means, for [`Error::Io`].
     action: &'static str,
 }
 
-impl<'a> Input<'a> {
-    fn open(path: &'a Path) -> Result<Self> {
+impl Input {
+    /// Opens `path`, recognising gzip by its magic bytes.
+    pub(super) fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, "cannot open data file", e))?;
         let mut file = BufReader::with_capacity(1 << 16, file);
         let start = file
@@ -108,14 +111,14 @@ impl<'a> Input<'a> {
             .map_err(|e| Error::io(path, "cannot read data file", e))?;
         Ok(if start.starts_with(GZIP_MAGIC) {
             Self {
-                path,
+                path: path.to_path_buf(),
                 // Multi-member, as `gzip -d` and Python's `gzip.open` read concatenated members.
                 reader: Box::new(MultiGzDecoder::new(file)),
                 action: "cannot decompress gzip data file",
             }
         } else {
             Self {
-                path,
+                path: path.to_path_buf(),
                 reader: Box::new(file),
                 action: "cannot read data file",
             }
@@ -127,13 +130,38 @@ impl<'a> Input<'a> {
         (&mut self.reader)
             .take(limit as u64)
             .read_to_end(buf)
-            .map_err(|e| Error::io(self.path, self.action, e))
+            .map_err(|e| Error::io(&self.path, self.action, e))
+    }
+
+    /// Reads the next block of whole lines: `carry` (what the last call read past its last
+    /// line break) first, then about `block_bytes` more, cut after the last `\n`; a line longer
+    /// than a block makes the block longer. Returns `None` at the end of the file; the file's
+    /// last line may lack its `\n`.
+    pub(super) fn next_block(
+        &mut self,
+        carry: &mut Vec<u8>,
+        block_bytes: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut block = std::mem::take(carry);
+        block.reserve(block_bytes);
+        loop {
+            let at_end = self.read_up_to(&mut block, block_bytes)? < block_bytes;
+            if at_end {
+                return Ok((!block.is_empty()).then_some(block));
+            }
+            if let Some(end) = block.iter().rposition(|&b| b == b'\n') {
+                *carry = block.split_off(end + 1);
+                return Ok(Some(block));
+            }
+            // One line longer than a block: read on.
+        }
     }
 }
 
 /// Reads the first line (without its `\n` and any byte-order mark) and what was read after it.
-fn read_header_line(input: &mut Input) -> Result<(Vec<u8>, Vec<u8>)> {
-    let path = input.path;
+pub(super) fn read_header_line(input: &mut Input) -> Result<(Vec<u8>, Vec<u8>)> {
+    let path = input.path.clone();
+    let path = path.as_path();
     let mut line = Vec::new();
     let mut searched = 0;
     let end = loop {
@@ -185,43 +213,27 @@ fn parse_blocks(input: &mut Input, mut carry: Vec<u8>, columns: Columns) -> Resu
     let parsed = Mutex::new(Vec::new());
     rayon::in_place_scope(|scope| -> Result<()> {
         let mut index = 0;
-        loop {
-            let mut block = Vec::with_capacity(carry.len() + BLOCK_BYTES);
-            block.append(&mut carry);
-            let at_end = input.read_up_to(&mut block, BLOCK_BYTES)? < BLOCK_BYTES;
-            if !at_end {
-                match block.iter().rposition(|&b| b == b'\n') {
-                    Some(end) => carry = block.split_off(end + 1),
-                    None => {
-                        // One line longer than a block: read on.
-                        carry = block;
-                        continue;
-                    }
-                }
-            }
-            if !block.is_empty() {
-                let parsed = &parsed;
-                scope.spawn(move |_| {
-                    let rows = parse_block(&block, columns);
-                    parsed
-                        .lock()
-                        .expect("no block parser panics while holding the lock")
-                        .push((index, rows));
-                });
-                index += 1;
-            }
-            if at_end {
-                return Ok(());
-            }
+        while let Some(block) = input.next_block(&mut carry, BLOCK_BYTES)? {
+            let parsed = &parsed;
+            scope.spawn(move |_| {
+                let rows = parse_block(&block, columns);
+                parsed
+                    .lock()
+                    .expect("no block parser panics while holding the lock")
+                    .push((index, rows));
+            });
+            index += 1;
         }
+        Ok(())
     })?;
     let mut parsed = parsed.into_inner().expect("no block parser panicked");
     parsed.sort_unstable_by_key(|&(index, _)| index);
     Ok(parsed.into_iter().map(|(_, rows)| rows).collect())
 }
 
-/// Parses the header row (line 1) into column names without their quotes.
-fn parse_header(path: &Path, line: &[u8]) -> Result<Vec<String>> {
+/// Parses the header row (line 1) into column names without their quotes; a header of fewer
+/// than `min_columns` names is an error.
+pub(super) fn parse_header(path: &Path, line: &[u8], min_columns: usize) -> Result<Vec<String>> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let text = std::str::from_utf8(line)
         .map_err(|_| not_csv_error(path, "its first line is not UTF-8 text"))?;
@@ -252,11 +264,18 @@ fn parse_header(path: &Path, line: &[u8]) -> Result<Vec<String>> {
         .map_err(|e| header_error(e.to_string()))?;
     let names: Vec<String> = record.iter().map(|name| name.trim().to_owned()).collect();
 
-    if names.len() < 2 {
-        return Err(header_error(format!(
-            "expected at least 2 columns (features and the label), found {}",
-            names.len()
-        )));
+    if names.len() < min_columns {
+        return Err(header_error(if min_columns == 2 {
+            format!(
+                "expected at least 2 columns (features and the label), found {}",
+                names.len()
+            )
+        } else {
+            format!(
+                "expected at least {min_columns} columns, found {}",
+                names.len()
+            )
+        }));
     }
     let mut seen = HashMap::with_capacity(names.len());
     for (j, name) in names.iter().enumerate() {

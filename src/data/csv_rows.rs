@@ -6,13 +6,23 @@ use csv::{ByteRecord, ReaderBuilder, Terminator};
 /// How much of an offending field an error message quotes.
 const MAX_QUOTED_CHARS: usize = 40;
 
-/// How a data row is laid out: the header's column count and where the label is.
+/// How a data row is laid out: the header's column count, where the label is (if there is one)
+/// and which column, if any, holds a row identifier kept as text. Every other column is a feature.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Columns {
     /// Fields in the header, and so in every data row.
     pub count: usize,
-    /// Index of the label column.
-    pub label: usize,
+    /// Index of the label column; `None` for unlabelled rows (scoring new transactions).
+    pub label: Option<usize>,
+    /// Index of a column copied through as text (e.g. a transaction id), not parsed.
+    pub id: Option<usize>,
+}
+
+impl Columns {
+    /// The number of feature columns: all but the label and the id column.
+    pub fn features(&self) -> usize {
+        self.count - usize::from(self.label.is_some()) - usize::from(self.id.is_some())
+    }
 }
 
 /// A fault in the data rows: physical line, column index if one field is at fault, and what was
@@ -30,8 +40,12 @@ pub(super) struct Fault {
 pub(super) struct BlockRows {
     /// `[rows, features]`, row-major.
     features: Vec<f32>,
-    /// `[rows]`.
+    /// `[rows]`; empty when the layout has no label column.
     labels: Vec<f32>,
+    /// `[rows]`, the id column's text; empty when the layout has no id column.
+    ids: Vec<String>,
+    /// Data rows parsed.
+    rows: usize,
     /// Line breaks in the block: how far it moves the line count on.
     line_breaks: u64,
     /// The first blank line (0-based in the block) not yet followed by a data row.
@@ -49,8 +63,12 @@ pub(super) struct BlockRows {
 pub(super) fn parse_block(block: &[u8], columns: Columns) -> BlockRows {
     let approx_rows = block.len() / (8 * columns.count) + 1;
     let mut out = BlockRows {
-        features: Vec::with_capacity(approx_rows * (columns.count - 1)),
-        labels: Vec::with_capacity(approx_rows),
+        features: Vec::with_capacity(approx_rows * columns.features()),
+        labels: Vec::with_capacity(if columns.label.is_some() {
+            approx_rows
+        } else {
+            0
+        }),
         ..BlockRows::default()
     };
     let mut reader = ReaderBuilder::new()
@@ -123,38 +141,79 @@ pub(super) fn parse_block(block: &[u8], columns: Columns) -> BlockRows {
     }
 }
 
+/// Where the blocks of a file fall: the line each starts on, and a blank line waiting to be
+/// followed by a row. Blocks are placed one at a time, in file order, so a streaming reader and
+/// [`join_blocks`] apply the same rules.
+#[derive(Debug, Clone)]
+pub(super) struct Placement {
+    /// 1-based line of the next block's first line (data rows start on line 2, after the header).
+    first_line: u64,
+    /// A blank line (1-based) not yet followed by a data row.
+    blank: Option<u64>,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self {
+            first_line: 2,
+            blank: None,
+        }
+    }
+}
+
+impl Placement {
+    /// Places the next block: returns the 1-based line of its first line, or the first fault in
+    /// file order with its 1-based line (a blank line left by an earlier block is a fault once
+    /// any row follows it).
+    pub(super) fn place(&mut self, block: &BlockRows, columns: Columns) -> Result<u64, Fault> {
+        if let Some(line) = self.blank
+            && (block.rows > 0 || block.fault.is_some())
+        {
+            return Err(blank_line_fault(line, columns));
+        }
+        if let Some(fault) = &block.fault {
+            return Err(Fault {
+                line: self.first_line + fault.line,
+                ..fault.clone()
+            });
+        }
+        let first_line = self.first_line;
+        self.blank = self.blank.or(block.blank.map(|line| first_line + line));
+        self.first_line += block.line_breaks;
+        Ok(first_line)
+    }
+}
+
 /// Joins the blocks, given in file order, into `(features, labels)`, or returns the first fault
 /// in file order with its 1-based line number (data rows start on line 2, after the header).
 pub(super) fn join_blocks(
     blocks: &[BlockRows],
     columns: Columns,
 ) -> Result<(Vec<f32>, Vec<f32>), Fault> {
-    let mut first_line = 2;
-    let mut blank = None;
+    let mut placement = Placement::default();
     for block in blocks {
-        // A blank line left pending by an earlier block is a fault once any row follows it.
-        if let Some(line) = blank
-            && (!block.labels.is_empty() || block.fault.is_some())
-        {
-            return Err(blank_line_fault(line, columns));
-        }
-        if let Some(fault) = &block.fault {
-            return Err(Fault {
-                line: first_line + fault.line,
-                ..fault.clone()
-            });
-        }
-        blank = blank.or(block.blank.map(|line| first_line + line));
-        first_line += block.line_breaks;
+        placement.place(block, columns)?;
     }
-    let rows: usize = blocks.iter().map(|block| block.labels.len()).sum();
-    let mut features = Vec::with_capacity(rows * (columns.count - 1));
+    let rows: usize = blocks.iter().map(|block| block.rows).sum();
+    let mut features = Vec::with_capacity(rows * columns.features());
     let mut labels = Vec::with_capacity(rows);
     for block in blocks {
         features.extend_from_slice(&block.features);
         labels.extend_from_slice(&block.labels);
     }
     Ok((features, labels))
+}
+
+impl BlockRows {
+    /// Data rows in the block.
+    pub(super) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Takes the block's `(features [rows·features], labels [rows or 0], ids [rows or 0])`.
+    pub(super) fn into_parts(self) -> (Vec<f32>, Vec<f32>, Vec<String>) {
+        (self.features, self.labels, self.ids)
+    }
 }
 
 /// Parses one record into `out`, or names the column (if one) and what is wrong.
@@ -179,7 +238,9 @@ fn parse_row(
             .and_then(|text| text.get(start..end))
             .or_else(|| std::str::from_utf8(raw).ok());
         start = end;
-        if j == columns.label {
+        if columns.id == Some(j) {
+            out.ids.push(String::from_utf8_lossy(raw).trim().to_owned());
+        } else if columns.label == Some(j) {
             let label = field.and_then(parse_label).ok_or_else(|| {
                 let found = quote_field(raw);
                 (
@@ -196,6 +257,7 @@ fn parse_row(
             out.features.push(value);
         }
     }
+    out.rows += 1;
     Ok(())
 }
 
@@ -244,7 +306,11 @@ mod tests {
 
     use super::*;
 
-    const COLUMNS: Columns = Columns { count: 2, label: 1 };
+    const COLUMNS: Columns = Columns {
+        count: 2,
+        label: Some(1),
+        id: None,
+    };
 
     fn join(blocks: &[&str]) -> Result<(Vec<f32>, Vec<f32>), Fault> {
         let parsed: Vec<BlockRows> = blocks

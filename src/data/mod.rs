@@ -8,6 +8,9 @@
 //! | class weights | [`class_weights`] | `weight_for_0 = 1.0 / counts[0]`, `weight_for_1 = 1.0 / counts[1]` |
 //! | standardise | [`Standardizer`] | `mean = np.mean(train, axis=0)`, subtract; `std = np.std(train, axis=0)`, divide |
 //!
+//! [`RowStream`] reads a file a block of rows at a time with the same rules, for scoring files
+//! larger than memory.
+//!
 //! [`synthetic_table`] builds a look-alike of the real file for machines that lack it.
 //!
 //! The reference code is `examples/structured_data/imbalanced_classification.py` in
@@ -17,6 +20,7 @@ mod csv_reader;
 mod csv_rows;
 mod split;
 mod standardize;
+mod stream;
 mod synthetic;
 mod synthetic_stats;
 
@@ -27,6 +31,7 @@ use ndarray::{Array1, Array2};
 pub use csv_reader::read_table;
 pub use split::{class_weights, split_validation};
 pub use standardize::Standardizer;
+pub use stream::{RowChunk, RowStream, STREAM_BLOCK_BYTES, StreamLayout};
 pub use synthetic::{SYNTHETIC_POSITIVES, SYNTHETIC_ROWS, synthetic_table};
 
 /// A labelled data set in memory: one row per transaction.

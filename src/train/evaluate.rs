@@ -6,6 +6,7 @@ use crate::layers::Sigmoid;
 use crate::loss::bce_with_logits;
 use crate::metrics::Confusion;
 use crate::model::Sequential;
+use crate::ranking::Curve;
 
 /// Rows per forward pass, bounding memory on large splits.
 const CHUNK: usize = 8192;
@@ -22,6 +23,51 @@ pub fn evaluate(
     x: ArrayView2<f32>,
     y: ArrayView1<f32>,
 ) -> (f64, Confusion) {
+    let (loss, confusion, _) = evaluate_with_probs(model, x, y);
+    (loss, confusion)
+}
+
+/// What [`evaluate_ranked`] measures on a split.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluated {
+    /// Unweighted mean cross-entropy.
+    pub loss: f64,
+    /// Counts at `p > 0.5`.
+    pub confusion: Confusion,
+    /// Average precision (scikit-learn's `average_precision_score`); `None` without positives.
+    pub auc_pr: Option<f64>,
+    /// ROC AUC (scikit-learn's `roc_auc_score`); `None` unless both classes are present.
+    pub auc_roc: Option<f64>,
+}
+
+/// [`evaluate`] plus the threshold-free metrics of the probabilities: average precision and
+/// ROC AUC over the exact curve ([`Curve`]).
+///
+/// # Shapes
+/// `x: [n, inputs]`, `y: [n]`.
+pub fn evaluate_ranked(
+    model: &Sequential<f32>,
+    x: ArrayView2<f32>,
+    y: ArrayView1<f32>,
+) -> Evaluated {
+    let (loss, confusion, probs) = evaluate_with_probs(model, x, y);
+    let labels: Vec<f32> = y.to_vec();
+    let curve = Curve::new(&probs, &labels);
+    Evaluated {
+        loss,
+        confusion,
+        auc_pr: curve.average_precision(),
+        auc_roc: curve.roc_auc(),
+    }
+}
+
+/// The loss, the counts at `p > 0.5` and every probability, `[n]`.
+fn evaluate_with_probs(
+    model: &Sequential<f32>,
+    x: ArrayView2<f32>,
+    y: ArrayView1<f32>,
+) -> (f64, Confusion, Vec<f32>) {
+    let mut probs = Vec::with_capacity(x.nrows());
     let mut confusion = Confusion::default();
     let mut loss_sum = 0.0f64;
     for (start, xc) in x
@@ -36,8 +82,10 @@ pub fn evaluate(
             .zip(yc)
             .map(|(&z, &t)| bce_with_logits(z, t) as f64)
             .sum::<f64>();
-        confusion.add(logits.mapv(Sigmoid::value).view(), yc, 0.5);
+        let chunk_probs = logits.mapv(Sigmoid::value);
+        confusion.add(chunk_probs.view(), yc, 0.5);
+        probs.extend(chunk_probs.iter());
     }
     let n = x.nrows().max(1) as f64;
-    (loss_sum / n, confusion)
+    (loss_sum / n, confusion, probs)
 }

@@ -6,6 +6,9 @@ use crate::model::thousands;
 /// A metric value as Keras 3's progress bar prints it (keras/src/utils/progbar.py):
 /// `{v:.4f}` when `|v| > 1e-3`, else `{v:.4e}` with Python's exponent style (`6.0843e-07`).
 pub fn keras_number(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
     if v.abs() > 1e-3 {
         return format!("{v:.4}");
     }
@@ -32,6 +35,9 @@ fn per_step(seconds: f64) -> String {
 
 /// The line Keras's `verbose=2` prints after an epoch, metrics in its (alphabetical) order:
 /// `112/112 - 1s - 9ms/step - fn: 39.0000 - fp: … - loss: 6.0843e-07 - precision: … - val_tp: …`.
+/// `val_auc_pr` (average precision) and `val_auc_roc` are computed exactly over the validation
+/// rows, as scikit-learn does, where Keras's `AUC` metric approximates them with 200
+/// thresholds; `nan` when the validation rows hold no fraud.
 pub fn epoch_line(steps: usize, seconds: f64, m: &EpochMetrics) -> String {
     let width = steps.to_string().len();
     let mut line = format!(
@@ -46,6 +52,8 @@ pub fn epoch_line(steps: usize, seconds: f64, m: &EpochMetrics) -> String {
         ("recall", m.train.recall()),
         ("tn", m.train.tn as f64),
         ("tp", m.train.tp as f64),
+        ("val_auc_pr", m.val_auc_pr.unwrap_or(f64::NAN)),
+        ("val_auc_roc", m.val_auc_roc.unwrap_or(f64::NAN)),
         ("val_fn", m.val.fn_ as f64),
         ("val_fp", m.val.fp as f64),
         ("val_loss", m.val_loss),

@@ -1,0 +1,95 @@
+//! `fraudnet evaluate`: a checkpoint judged on labelled rows by its precision–recall trade-off.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use fraudnet::checkpoint;
+use fraudnet::evaluation::{Evaluation, Rows, score_labelled};
+use fraudnet::plot;
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// The checkpoint to evaluate (its standardisation and architecture are used).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Labelled transactions, `.csv` or `.csv.gz`, with the checkpoint's feature columns and its
+    /// label column.
+    #[arg(long)]
+    data: PathBuf,
+    /// Flag a transaction when its probability is above this [default: 0.5, the Keras
+    /// example's metrics' threshold].
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    threshold: f32,
+    /// Cost of a missed fraud; with --fp-cost, report the threshold minimising
+    /// FN·fn-cost + FP·fp-cost on these rows.
+    #[arg(long, requires = "fp_cost", allow_negative_numbers = true)]
+    fn_cost: Option<f64>,
+    /// Cost of flagging a legitimate transaction (see --fn-cost).
+    #[arg(long, requires = "fn_cost", allow_negative_numbers = true)]
+    fp_cost: Option<f64>,
+    /// Evaluate every row of --data [default: only the validation split the checkpoint was
+    /// trained with, the last ⌊val_fraction·N⌋ rows].
+    #[arg(long)]
+    all: bool,
+    /// Also draw the precision–recall curve, with the threshold marked, as pr_curve.png and
+    /// pr_curve.svg in this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+}
+
+pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
+    if !(0.0..1.0).contains(&args.threshold) {
+        bail!(
+            "invalid setting --threshold: {} is outside [0, 1)",
+            args.threshold
+        );
+    }
+    let costs = match (args.fn_cost, args.fp_cost) {
+        (Some(c_fn), Some(c_fp)) => {
+            for (name, c) in [("--fn-cost", c_fn), ("--fp-cost", c_fp)] {
+                if !(c >= 0.0 && c.is_finite()) {
+                    bail!("invalid setting {name}: {c} must be a non-negative number");
+                }
+            }
+            Some((c_fn, c_fp))
+        }
+        _ => None,
+    };
+    if !args.data.exists() {
+        bail!("{}: data file not found", args.data.display());
+    }
+    let saved = checkpoint::load(&args.checkpoint)?;
+    // Written with `?`, so a closed pipe ends the command with an error, not a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Checkpoint {} (epoch {}, trained on {})",
+        args.checkpoint.display(),
+        saved.meta.epoch,
+        saved.meta.data_source
+    )?;
+    let scored = score_labelled(saved, &args.data, args.all)?;
+    match scored.rows {
+        Rows::Validation { first, of } => writeln!(
+            out,
+            "Evaluating the validation split of {}: rows {first}–{of} of {of}",
+            args.data.display()
+        ),
+        Rows::All => writeln!(out, "Evaluating every row of {}", args.data.display()),
+    }?;
+    let evaluation = Evaluation::new(&scored.probs, &scored.labels, args.threshold, costs);
+    write!(out, "{evaluation}")?;
+    if let Some(dir) = &args.plot {
+        let cheapest = evaluation
+            .cost
+            .map(|c| (c.best.threshold, c.best.confusion));
+        let files = plot::plot_precision_recall(&evaluation.curve, args.threshold, cheapest, dir)
+            .context("cannot draw the precision–recall curve")?;
+        for file in files {
+            writeln!(out, "Wrote {}", file.display())?;
+        }
+    }
+    Ok(())
+}

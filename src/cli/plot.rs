@@ -1,0 +1,70 @@
+//! `fraudnet plot`: the training curves of a metrics log and the precision–recall curve of a
+//! checkpoint, as PNG and SVG.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use fraudnet::checkpoint;
+use fraudnet::evaluation::{Evaluation, score_labelled};
+use fraudnet::plot;
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// A `train --metrics-log` CSV: draws training.png/.svg (losses and validation metrics per
+    /// epoch).
+    #[arg(long, value_name = "CSV")]
+    metrics_log: Option<PathBuf>,
+    /// A checkpoint, with --data: draws pr_curve.png/.svg on its validation split (or every
+    /// row with --all).
+    #[arg(long, requires = "data")]
+    checkpoint: Option<PathBuf>,
+    /// Labelled transactions for --checkpoint.
+    #[arg(long, requires = "checkpoint")]
+    data: Option<PathBuf>,
+    /// The threshold marked on the precision–recall curve [default: 0.5].
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f32,
+    /// Use every row of --data, not only the checkpoint's validation split.
+    #[arg(long)]
+    all: bool,
+    /// Directory for the images [created if missing].
+    #[arg(long, default_value = "plots")]
+    out_dir: PathBuf,
+}
+
+pub fn run(args: PlotArgs) -> anyhow::Result<()> {
+    if args.metrics_log.is_none() && args.checkpoint.is_none() {
+        bail!("nothing to plot: give --metrics-log FILE and/or --checkpoint FILE --data FILE");
+    }
+    if !(0.0..1.0).contains(&args.threshold) {
+        bail!(
+            "invalid setting --threshold: {} is outside [0, 1)",
+            args.threshold
+        );
+    }
+    let mut files = Vec::new();
+    if let Some(log) = &args.metrics_log {
+        let rows = plot::read_metrics_log(log)?;
+        files.extend(
+            plot::plot_training(&rows, &args.out_dir).context("cannot draw the training curves")?,
+        );
+    }
+    if let (Some(ckpt), Some(data)) = (&args.checkpoint, &args.data) {
+        if !data.exists() {
+            bail!("{}: data file not found", data.display());
+        }
+        let scored = score_labelled(checkpoint::load(ckpt)?, data, args.all)?;
+        let evaluation = Evaluation::new(&scored.probs, &scored.labels, args.threshold, None);
+        files.extend(
+            plot::plot_precision_recall(&evaluation.curve, args.threshold, None, &args.out_dir)
+                .context("cannot draw the precision–recall curve")?,
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    for file in files {
+        writeln!(out, "Wrote {}", file.display())?;
+    }
+    Ok(())
+}

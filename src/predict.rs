@@ -1,0 +1,364 @@
+//! Scoring transactions with a trained checkpoint: the checkpoint's own standardisation and
+//! model, applied to a file streamed a block of rows at a time (constant memory, plain or gzip,
+//! with or without the label column).
+//!
+//! The probability of a row is `σ(z)`, `z` the model's logit in `Mode::Eval` (dropout off) on
+//! `(x − mean) / std` (a zero `std` maps the column to 0), exactly as training evaluated its
+//! validation rows ([`crate::train::evaluate`]).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use crate::checkpoint::{Checkpoint, CheckpointMeta};
+use crate::data::{RowChunk, RowStream, Standardizer, StreamLayout};
+use crate::error::{Error, Result};
+use crate::layers::Sigmoid;
+use crate::model::Sequential;
+
+/// Rows per forward pass (as [`crate::train::evaluate`]): bounds the activations' memory to
+/// `8192 × 256` f32 per layer.
+pub const CHUNK_ROWS: usize = 8192;
+
+/// A checkpoint's model and standardisation, ready to score raw feature rows.
+#[derive(Clone, Debug)]
+pub struct Scorer {
+    /// The trained model.
+    pub model: Sequential<f32>,
+    /// The training split's mean and std, from the checkpoint.
+    pub standardizer: Standardizer,
+    /// The feature names the model was trained on, in input order.
+    pub feature_names: Vec<String>,
+    /// The label column's name in the training file.
+    pub label_name: String,
+}
+
+impl Scorer {
+    /// Takes the model and the standardisation out of a loaded checkpoint.
+    pub fn new(checkpoint: Checkpoint) -> Self {
+        let meta = checkpoint.meta;
+        Self {
+            model: checkpoint.model,
+            standardizer: Standardizer {
+                mean: Array1::from(meta.mean),
+                std: Array1::from(meta.std),
+            },
+            feature_names: meta.feature_names,
+            label_name: meta.label_name,
+        }
+    }
+
+    /// The fraud probability of each row of raw (unstandardised) features, in row order:
+    /// standardised with the checkpoint's statistics, then `σ(z)` of the model's logit in
+    /// `Mode::Eval`, [`CHUNK_ROWS`] rows per forward pass.
+    ///
+    /// # Shapes
+    ///
+    /// `x: [n, features]` → `[n]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checkpoint`] (path `<model>`) if a probability is not finite, which only a
+    /// checkpoint holding non-finite parameters produces.
+    ///
+    /// # Panics
+    ///
+    /// If `x` does not have one column per feature of the model.
+    pub fn probabilities(&self, x: ArrayView2<f32>) -> Result<Vec<f32>> {
+        let mut probs = Vec::with_capacity(x.nrows());
+        for chunk in x.axis_chunks_iter(Axis(0), CHUNK_ROWS) {
+            let mut standardized: Array2<f32> = chunk.to_owned();
+            self.standardizer.apply(&mut standardized);
+            let logits = self.model.predict_logits(standardized.view());
+            probs.extend(logits.iter().map(|&z| Sigmoid::value(z)));
+        }
+        if let Some(row) = probs.iter().position(|p| !p.is_finite()) {
+            return Err(Error::Checkpoint {
+                path: "<model>".into(),
+                message: format!(
+                    "the model gives a non-finite probability for row {} of the input: \
+                     its parameters are not finite",
+                    row + 1
+                ),
+            });
+        }
+        Ok(probs)
+    }
+}
+
+/// Where the columns of a file to score are, checked against a checkpoint's feature names.
+///
+/// The file must hold exactly the checkpoint's features, in the same order; besides them it may
+/// hold the label column (under the checkpoint's label name, anywhere) and the `id_column`, if
+/// one is named.
+///
+/// # Errors
+///
+/// [`Error::Config`] (`--id-column`) if `id_column` is not in the header or is a feature or
+/// the label; [`Error::Dataset`] naming the file if the feature columns differ from the
+/// checkpoint's in count, names or order, listing what is missing and what is unexpected.
+pub fn match_columns(
+    path: &Path,
+    names: &[String],
+    meta: &CheckpointMeta,
+    id_column: Option<&str>,
+) -> Result<StreamLayout> {
+    let label = names.iter().position(|n| *n == meta.label_name);
+    let id = match id_column {
+        None => None,
+        Some(id) => {
+            let j = names
+                .iter()
+                .position(|n| n == id)
+                .ok_or_else(|| Error::Config {
+                    name: "--id-column",
+                    message: format!(
+                        "{} has no column named {id:?}; its columns are: {}",
+                        path.display(),
+                        names.join(", ")
+                    ),
+                })?;
+            if Some(j) == label || meta.feature_names.iter().any(|f| f == id) {
+                return Err(Error::Config {
+                    name: "--id-column",
+                    message: format!(
+                        "{id:?} is a feature or the label of the model; name a column it does \
+                         not use"
+                    ),
+                });
+            }
+            Some(j)
+        }
+    };
+    let features: Vec<&String> = names
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| Some(j) != label && Some(j) != id)
+        .map(|(_, n)| n)
+        .collect();
+    if features.iter().copied().eq(meta.feature_names.iter()) {
+        return Ok(StreamLayout { label, id });
+    }
+    let missing: Vec<&str> = meta
+        .feature_names
+        .iter()
+        .filter(|f| !features.contains(f))
+        .map(String::as_str)
+        .collect();
+    let unexpected: Vec<&str> = features
+        .iter()
+        .filter(|f| !meta.feature_names.contains(f))
+        .map(|f| f.as_str())
+        .collect();
+    let mut message = format!(
+        "its feature columns do not match the checkpoint's: the model was trained on {} \
+         features ({}), optionally followed by the label {:?}; this file has {} feature \
+         column(s)",
+        meta.feature_names.len(),
+        abbreviate(&meta.feature_names),
+        meta.label_name,
+        features.len()
+    );
+    if !missing.is_empty() {
+        message += &format!("; missing: {}", missing.join(", "));
+    }
+    if !unexpected.is_empty() {
+        message += &format!("; unexpected: {}", unexpected.join(", "));
+    }
+    if missing.is_empty() && unexpected.is_empty() {
+        message += "; the same names in another order (columns are matched by position)";
+    }
+    Err(Error::Dataset {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// `a, b, c, …, z` for a long list of names.
+fn abbreviate(names: &[String]) -> String {
+    if names.len() <= 6 {
+        names.join(", ")
+    } else {
+        format!(
+            "{}, …, {}",
+            names[..3].join(", "),
+            names[names.len() - 2..].join(", ")
+        )
+    }
+}
+
+/// Scores every row of `stream` with `scorer`, calling `sink` with each chunk and its
+/// probabilities in file order; returns the rows scored. Reading and parsing the next block
+/// overlaps with scoring the current one (`rayon::join`), so at most two blocks are in memory.
+///
+/// # Errors
+///
+/// The stream's errors (a bad row, with its line and column), [`Scorer::probabilities`]'s, and
+/// whatever `sink` returns. The chunks before a bad row have been passed to `sink`.
+pub fn score_stream(
+    scorer: &Scorer,
+    stream: &mut RowStream,
+    mut sink: impl FnMut(&RowChunk, &[f32]) -> Result<()>,
+) -> Result<u64> {
+    let mut next = stream.next_chunk()?;
+    while let Some(chunk) = next.take() {
+        let (following, probs) = rayon::join(
+            || stream.next_chunk(),
+            || scorer.probabilities(chunk.features.view()),
+        );
+        sink(&chunk, &probs?)?;
+        next = following?;
+    }
+    Ok(stream.rows_read())
+}
+
+/// What [`predict_csv`] writes besides the probability.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PredictOptions {
+    /// Copy this input column (e.g. a transaction id) to the output, before the probability.
+    pub id_column: Option<String>,
+    /// Write a `row` column, the 1-based data-row number (the row after the header is 1).
+    pub row_numbers: bool,
+}
+
+/// What a finished [`predict_csv`] reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictSummary {
+    /// Rows scored.
+    pub rows: u64,
+    /// Whether the input had the label column (it is not used, only recognised).
+    pub labelled: bool,
+    /// Wall-clock seconds from opening the input to the output in place.
+    pub seconds: f64,
+}
+
+impl PredictSummary {
+    /// Rows scored per second.
+    pub fn rows_per_second(&self) -> f64 {
+        self.rows as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// Scores `input` (CSV or gzip CSV, with a header; the label column optional) with `scorer`
+/// and writes `output`: a header, then one row per input row: `row` and/or the id column if
+/// asked, then `probability` (the f32 in its shortest round-trip form).
+///
+/// The output is written to a temporary file beside it and renamed into place only when every
+/// row has been scored: an error leaves any existing `output` untouched.
+///
+/// # Errors
+///
+/// [`Error::Config`] if `output` is `input`, or for a bad `id_column` ([`match_columns`]);
+/// [`Error::Dataset`] if the feature columns do not match the checkpoint's; the stream's
+/// errors for a bad row (file, line, column); [`Error::Io`] if the output cannot be written.
+pub fn predict_csv(
+    scorer: &Scorer,
+    meta: &CheckpointMeta,
+    input: &Path,
+    output: &Path,
+    options: &PredictOptions,
+) -> Result<PredictSummary> {
+    let started = Instant::now();
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
+        && a == b
+    {
+        return Err(Error::Config {
+            name: "--output",
+            message: format!("{} is the input file; choose another", output.display()),
+        });
+    }
+    let mut stream = RowStream::open(input)?;
+    let layout = match_columns(input, stream.names(), meta, options.id_column.as_deref())?;
+    stream.set_layout(layout);
+
+    let dir = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = output_tempfile(dir, &name, ".tmp")?;
+    let write_error = |e: csv::Error| {
+        Error::io(
+            output,
+            "cannot write the scores",
+            std::io::Error::other(e.to_string()),
+        )
+    };
+    let mut writer =
+        csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, tmp.as_file()));
+    let mut header: Vec<&str> = Vec::new();
+    if options.row_numbers {
+        header.push("row");
+    }
+    if let Some(id) = &options.id_column {
+        header.push(id);
+    }
+    header.push("probability");
+    writer.write_record(&header).map_err(write_error)?;
+    let mut record: Vec<String> = Vec::with_capacity(3);
+    score_stream(scorer, &mut stream, |chunk, probs| {
+        for (i, p) in probs.iter().enumerate() {
+            record.clear();
+            if options.row_numbers {
+                record.push((chunk.first_row + i as u64).to_string());
+            }
+            if let Some(ids) = &chunk.ids {
+                record.push(ids[i].clone());
+            }
+            record.push(p.to_string());
+            writer.write_record(&record).map_err(write_error)?;
+        }
+        Ok(())
+    })?;
+    let mut buffered = writer.into_inner().map_err(|e| {
+        Error::io(
+            output,
+            "cannot write the scores",
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    buffered
+        .flush()
+        .map_err(|e| Error::io(output, "cannot write the scores", e))?;
+    drop(buffered);
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), "cannot flush the scores to disk", e))?;
+    tmp.persist(output)
+        .map_err(|e| Error::io(output, "cannot move the scores into place", e.error))?;
+    Ok(PredictSummary {
+        rows: stream.rows_read(),
+        labelled: layout.label.is_some(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A hidden temporary file `.{name}.XXXXXX{suffix}` in `dir`, to be renamed over `dir/name` when
+/// complete. On Unix it is created `rw-r--r--` (as a plain `File::create` under the usual umask
+/// leaves an output), not the `rw-------` of a temporary file.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming `dir` if the file cannot be created.
+pub(crate) fn output_tempfile(
+    dir: &Path,
+    name: &str,
+    suffix: &str,
+) -> Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, "cannot create a temporary file for the output", e))
+}
