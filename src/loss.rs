@@ -1,6 +1,6 @@
 //! Binary cross-entropy with per-sample weights, computed from logits.
 
-use ndarray::{Array1, ArrayView1, NdFloat, Zip};
+use ndarray::{Array1, ArrayView1, ArrayViewMut1, NdFloat, Zip};
 
 use crate::layers::Sigmoid;
 
@@ -33,6 +33,21 @@ pub fn weighted_bce_with_logits<F: NdFloat>(
     targets: ArrayView1<F>,
     sample_weight: ArrayView1<F>,
 ) -> (F, Array1<F>) {
+    let mut dlogits = Array1::zeros(logits.len());
+    let loss = weighted_bce_with_logits_into(logits, targets, sample_weight, dlogits.view_mut());
+    (loss, dlogits)
+}
+
+/// [`weighted_bce_with_logits`] writing `∂L/∂z` into `dlogits` (`[n]`) instead of a new array.
+///
+/// # Panics
+/// If the four arrays differ in length or `n = 0`.
+pub fn weighted_bce_with_logits_into<F: NdFloat>(
+    logits: ArrayView1<F>,
+    targets: ArrayView1<F>,
+    sample_weight: ArrayView1<F>,
+    dlogits: ArrayViewMut1<F>,
+) -> F {
     let n = logits.len();
     assert!(n > 0, "weighted_bce_with_logits: empty batch");
     assert_eq!(
@@ -47,10 +62,15 @@ pub fn weighted_bce_with_logits<F: NdFloat>(
         "weighted_bce_with_logits: {n} logits but {} weights",
         sample_weight.len()
     );
+    assert_eq!(
+        dlogits.len(),
+        n,
+        "weighted_bce_with_logits: {n} logits but {} gradients",
+        dlogits.len()
+    );
     let n_f = F::from(n).expect("batch size fits F");
     let mut total = F::zero();
-    let mut dlogits = Array1::zeros(n);
-    Zip::from(&mut dlogits)
+    Zip::from(dlogits)
         .and(&logits)
         .and(&targets)
         .and(&sample_weight)
@@ -58,7 +78,7 @@ pub fn weighted_bce_with_logits<F: NdFloat>(
             total += w * bce_with_logits(z, y);
             *dz = w * (Sigmoid::value(z) - y) / n_f;
         });
-    (total / n_f, dlogits)
+    total / n_f
 }
 
 /// The unweighted mean binary cross-entropy, `Σᵢ ℓᵢ / n`, as Keras reports `val_loss`

@@ -1,10 +1,14 @@
 //! A Sequential model: a stack of Dense(+ReLU) and Dropout layers ending in one logit.
 
-use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, NdFloat};
+use ndarray::{
+    Array1, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, Axis,
+    Ix1, Ix2, NdFloat, Zip,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::layers::{Dense, Dropout, Mode, Relu};
+use crate::layers::{Dense, Dropout, Mode};
+use crate::linalg::{self, Epilogue};
 use crate::rng::Rng;
 
 /// One layer of an [`Architecture`].
@@ -144,6 +148,72 @@ impl<F: NdFloat> ForwardPass<F> {
 /// order, each shaped like its parameter.
 pub type Gradients<F> = Vec<ArrayD<F>>;
 
+/// Buffers a backward pass reuses from one step to the next.
+#[derive(Clone, Debug)]
+pub struct BackwardScratch<F> {
+    /// Per layer (Dense layers only; others stay empty): the gradient at its pre-activation,
+    /// `[batch, units]`.
+    pub dz: Vec<Array2<F>>,
+    /// `∂L/∂x`, `[batch, inputs]`, when asked for.
+    pub dx: Array2<F>,
+    /// `[batch]` ones, for the bias gradient `db = dzᵀ·1`.
+    pub ones: Array1<F>,
+}
+
+impl<F> Default for BackwardScratch<F> {
+    fn default() -> Self {
+        BackwardScratch {
+            dz: Vec::new(),
+            dx: Array2::from_shape_vec((0, 0), Vec::new()).expect("empty"),
+            ones: Array1::from_vec(Vec::new()),
+        }
+    }
+}
+
+/// `out = (dz·Wᵀ) ⊙ masks ⊙ 1[relu_output > 0]`: the gradient handed to the previous layer,
+/// with one Dropout mask and the ReLU fused into the product; further masks (two Dropout
+/// layers in a row) are applied after it.
+fn backward_product<F: NdFloat>(
+    dz: ArrayView2<F>,
+    kernel_t: ArrayView2<F>,
+    mut out: ArrayViewMut2<F>,
+    relu_output: Option<ArrayView2<F>>,
+    masks: &[ArrayView2<F>],
+) {
+    match masks {
+        [] | [_] => linalg::matmul_into(
+            dz,
+            kernel_t,
+            out,
+            Epilogue::Gate {
+                relu_output,
+                mask: masks.first().copied(),
+            },
+        ),
+        [first, rest @ ..] => {
+            linalg::matmul_into(
+                dz,
+                kernel_t,
+                out.view_mut(),
+                Epilogue::Gate {
+                    relu_output: None,
+                    mask: Some(*first),
+                },
+            );
+            for mask in rest {
+                out.zip_mut_with(mask, |v, &m| *v *= m);
+            }
+            if let Some(y) = relu_output {
+                out.zip_mut_with(&y, |v, &y| {
+                    if y <= F::zero() {
+                        *v = F::zero()
+                    }
+                });
+            }
+        }
+    }
+}
+
 /// A stack of layers applied in order, like `keras.Sequential`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sequential<F> {
@@ -203,6 +273,11 @@ impl<F: NdFloat> Sequential<F> {
 
     /// Mutable views of every parameter in [`Sequential::param_names`] order.
     pub fn params_mut(&mut self) -> Vec<ArrayViewMutD<'_, F>> {
+        self.params_mut_iter().collect()
+    }
+
+    /// [`Sequential::params_mut`] as an iterator, for a training step that allocates nothing.
+    pub fn params_mut_iter(&mut self) -> impl Iterator<Item = ArrayViewMutD<'_, F>> {
         self.layers
             .iter_mut()
             .filter_map(|l| match l {
@@ -210,7 +285,6 @@ impl<F: NdFloat> Sequential<F> {
                 Layer::Dropout { .. } => None,
             })
             .flat_map(|d| [d.kernel.view_mut().into_dyn(), d.bias.view_mut().into_dyn()])
-            .collect()
     }
 
     /// Total number of parameters (139,777 for the reference model).
@@ -244,49 +318,107 @@ impl<F: NdFloat> Sequential<F> {
     /// # Panics
     /// If `x` does not have `inputs` columns, or `mode` is `Train` and `masks` is `None` or
     /// holds masks of the wrong number or shape.
-    pub fn forward(
+    pub fn forward(&self, x: ArrayView2<F>, mode: Mode, masks: Option<Masks<F>>) -> ForwardPass<F> {
+        let mut pass = ForwardPass {
+            outputs: Vec::new(),
+            masks: Vec::new(),
+        };
+        self.forward_into(x, mode, masks, &mut pass);
+        pass
+    }
+
+    /// [`Sequential::forward`] into the buffers of `pass`, which are (re)allocated only when
+    /// the batch size or the model changes: a training loop that keeps one `ForwardPass` per
+    /// batch size allocates nothing after its first step.
+    ///
+    /// Dense and ReLU run as one fused product (`Epilogue::BiasRelu`): equal bit for bit to
+    /// `Relu::forward(&Dense::forward(x))`, with one pass over the output instead of two.
+    ///
+    /// # Panics
+    /// As [`Sequential::forward`].
+    pub fn forward_into(
         &self,
         x: ArrayView2<F>,
         mode: Mode,
         mut masks: Option<Masks<F>>,
-    ) -> ForwardPass<F> {
+        pass: &mut ForwardPass<F>,
+    ) {
         assert_eq!(
             x.ncols(),
             self.architecture.inputs,
             "Sequential::forward: x is {:?}",
             x.dim()
         );
-        let mut outputs: Vec<Array2<F>> = Vec::with_capacity(self.layers.len());
-        let mut mask_out = Vec::with_capacity(self.layers.len());
+        let n = x.nrows();
+        self.size_pass(pass, n, mode);
         let mut n_given = 0;
-        for layer in &self.layers {
-            let input = outputs.last().map_or(x, |o| o.view());
-            let (y, mask) = match layer {
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = pass.outputs.split_at_mut(l);
+            let input = done.last().map_or(x, |o| o.view());
+            let y = &mut rest[0];
+            match layer {
                 Layer::Dense { dense, relu, .. } => {
-                    let z = dense.forward(input);
-                    (if *relu { Relu::forward(z.view()) } else { z }, None)
+                    let bias = dense.bias.as_slice().expect("bias is contiguous");
+                    let epilogue = if *relu {
+                        Epilogue::BiasRelu(bias)
+                    } else {
+                        Epilogue::Bias(bias)
+                    };
+                    linalg::matmul_into(input, dense.kernel.view(), y.view_mut(), epilogue);
                 }
                 Layer::Dropout { dropout, .. } => match mode {
-                    Mode::Eval => (input.to_owned(), None),
+                    Mode::Eval => y.assign(&input),
                     Mode::Train => {
-                        let mask = match masks.as_mut().expect("Mode::Train needs dropout masks") {
-                            Masks::Draw(rng) => dropout.mask(input.dim(), rng),
+                        let mask = pass.masks[l].as_mut().expect("sized for Train");
+                        match masks.as_mut().expect("Mode::Train needs dropout masks") {
+                            Masks::Draw(rng) => dropout.fill_mask(mask.view_mut(), rng),
                             Masks::Given(given) => {
+                                mask.assign(&given[n_given]);
                                 n_given += 1;
-                                given[n_given - 1].clone()
                             }
-                        };
-                        (Dropout::forward(input, mask.view()), Some(mask))
+                        }
+                        Zip::from(y)
+                            .and(input)
+                            .and(&*mask)
+                            .par_for_each(|y, &x, &m| *y = x * m);
                     }
                 },
-            };
-            outputs.push(y);
-            mask_out.push(mask);
+            }
         }
-        ForwardPass {
-            outputs,
-            masks: mask_out,
+    }
+
+    /// Gives `pass` one output array per layer, `[n, width]`, and a mask per Dropout layer in
+    /// `Mode::Train`, reusing what is already the right shape.
+    fn size_pass(&self, pass: &mut ForwardPass<F>, n: usize, mode: Mode) {
+        let widths = self.output_widths();
+        pass.outputs
+            .resize_with(widths.len(), || Array2::zeros((0, 0)));
+        pass.masks.resize_with(widths.len(), || None);
+        for (l, &w) in widths.iter().enumerate() {
+            if pass.outputs[l].dim() != (n, w) {
+                pass.outputs[l] = Array2::zeros((n, w));
+            }
+            let wants_mask = mode == Mode::Train && matches!(self.layers[l], Layer::Dropout { .. });
+            match (&pass.masks[l], wants_mask) {
+                (Some(m), true) if m.dim() == (n, w) => {}
+                (_, true) => pass.masks[l] = Some(Array2::zeros((n, w))),
+                (_, false) => pass.masks[l] = None,
+            }
         }
+    }
+
+    /// Each layer's output width.
+    fn output_widths(&self) -> Vec<usize> {
+        let mut width = self.architecture.inputs;
+        self.layers
+            .iter()
+            .map(|l| {
+                if let Layer::Dense { dense, .. } = l {
+                    width = dense.d_out();
+                }
+                width
+            })
+            .collect()
     }
 
     /// Backward pass: from `dlogits = ∂L/∂logits` back through every layer, returning the
@@ -299,34 +431,149 @@ impl<F: NdFloat> Sequential<F> {
         &self,
         x: ArrayView2<F>,
         pass: &ForwardPass<F>,
-        dlogits: ndarray::ArrayView1<F>,
+        dlogits: ArrayView1<F>,
     ) -> (Gradients<F>, Array2<F>) {
-        let mut dy = dlogits.insert_axis(ndarray::Axis(1)).to_owned();
-        let mut grads_rev = Vec::new();
-        for (l, layer) in self.layers.iter().enumerate().rev() {
+        let mut grads = self
+            .params()
+            .iter()
+            .map(|p| ArrayD::zeros(p.raw_dim()))
+            .collect();
+        let mut scratch = BackwardScratch::default();
+        self.backward_into(x, pass, dlogits, &mut grads, &mut scratch, true);
+        (grads, scratch.dx)
+    }
+
+    /// [`Sequential::backward`] into `grads` (shaped like the parameters) and the buffers of
+    /// `scratch`, allocating nothing once they have the batch's shapes. `∂L/∂x` is computed
+    /// into `scratch.dx` only when `input_grad` is set: training does not need it, and skipping
+    /// it saves the first layer's `dx = dz·Wᵀ`.
+    ///
+    /// Per Dense layer, with `dz` the gradient at its pre-activation (`dz = dy ⊙ 1[y > 0]`
+    /// after a ReLU): `dW = xᵀ·dz`, `db = Σₙ dz`, and the gradient flowing to the previous
+    /// Dense layer is `(dz·Wᵀ) ⊙ mask ⊙ 1[y_prev > 0]`, the Dropout mask and the previous ReLU
+    /// fused into the product's epilogue (`Epilogue::Gate`) — equal bit for bit to
+    /// `Relu::backward(Dropout::backward(Dense::backward(…)))` layer by layer.
+    ///
+    /// # Panics
+    /// If the shapes do not match the forward pass, or the model does not end in a Dense
+    /// layer.
+    pub fn backward_into(
+        &self,
+        x: ArrayView2<F>,
+        pass: &ForwardPass<F>,
+        dlogits: ArrayView1<F>,
+        grads: &mut Gradients<F>,
+        scratch: &mut BackwardScratch<F>,
+        input_grad: bool,
+    ) {
+        let n = x.nrows();
+        let dense: Vec<usize> = self
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(l, Layer::Dense { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let last = *dense.last().expect("a model has a Dense layer");
+        assert_eq!(
+            last,
+            self.layers.len() - 1,
+            "Sequential::backward: the model must end in a Dense layer"
+        );
+        assert_eq!(
+            dlogits.len(),
+            n,
+            "Sequential::backward: {} dlogits for {n} rows",
+            dlogits.len()
+        );
+        let widths = self.output_widths();
+        if scratch.ones.len() != n {
+            scratch.ones = Array1::ones(n);
+        }
+        scratch
+            .dz
+            .resize_with(self.layers.len(), || Array2::zeros((0, 0)));
+        for &l in &dense {
+            if scratch.dz[l].dim() != (n, widths[l]) {
+                scratch.dz[l] = Array2::zeros((n, widths[l]));
+            }
+        }
+        // The last layer's pre-activation gradient: dlogits, through its ReLU if it has one.
+        let Layer::Dense {
+            relu: last_relu, ..
+        } = &self.layers[last]
+        else {
+            unreachable!()
+        };
+        let y_last = pass.outputs[last].column(0);
+        Zip::from(scratch.dz[last].column_mut(0))
+            .and(dlogits)
+            .and(y_last)
+            .for_each(|dz, &g, &y| {
+                *dz = if *last_relu && y <= F::zero() {
+                    F::zero()
+                } else {
+                    g
+                }
+            });
+        for (q, &l) in dense.iter().enumerate().rev() {
+            let Layer::Dense { dense: layer, .. } = &self.layers[l] else {
+                unreachable!()
+            };
             let input = if l == 0 {
                 x
             } else {
                 pass.outputs[l - 1].view()
             };
-            dy = match layer {
-                Layer::Dense { dense, relu, .. } => {
-                    if *relu {
-                        dy = Relu::backward(pass.outputs[l].view(), dy.view());
-                    }
-                    let (dx, g) = dense.backward(input, dy.view());
-                    grads_rev.push(g.bias.into_dyn());
-                    grads_rev.push(g.kernel.into_dyn());
-                    dx
+            let (before, from_l) = scratch.dz.split_at_mut(l);
+            let dz = from_l[0].view();
+            // dW = xᵀ·dz
+            let mut dw = grads[2 * q]
+                .view_mut()
+                .into_dimensionality::<Ix2>()
+                .expect("a kernel is 2-D");
+            linalg::matmul_into(input.t(), dz, dw.view_mut(), Epilogue::None);
+            // db = Σₙ dz = dzᵀ·1, summed row by row in order (x·1 = x exactly, so this is the
+            // plain sequential sum, computed in parallel over columns).
+            let db = grads[2 * q + 1]
+                .view_mut()
+                .into_dimensionality::<Ix1>()
+                .expect("a bias is 1-D");
+            linalg::matmul_into(
+                dz.t(),
+                scratch.ones.view().insert_axis(Axis(1)),
+                db.insert_axis(Axis(1)),
+                Epilogue::None,
+            );
+            // The Dropout masks between the previous Dense layer (or the input) and this one.
+            let first_between = if q > 0 { dense[q - 1] + 1 } else { 0 };
+            let dropout_masks: Vec<ArrayView2<F>> = (first_between..l)
+                .filter_map(|i| pass.masks[i].as_ref().map(|m| m.view()))
+                .collect();
+            if q > 0 {
+                let p = dense[q - 1];
+                let Layer::Dense {
+                    relu: prev_relu, ..
+                } = &self.layers[p]
+                else {
+                    unreachable!()
+                };
+                let relu_output = prev_relu.then(|| pass.outputs[p].view());
+                let dz_prev = before[p].view_mut();
+                backward_product(dz, layer.kernel.t(), dz_prev, relu_output, &dropout_masks);
+            } else if input_grad {
+                if scratch.dx.dim() != (n, self.architecture.inputs) {
+                    scratch.dx = Array2::zeros((n, self.architecture.inputs));
                 }
-                Layer::Dropout { .. } => match &pass.masks[l] {
-                    Some(mask) => Dropout::backward(mask.view(), dy.view()),
-                    None => dy,
-                },
-            };
+                backward_product(
+                    dz,
+                    layer.kernel.t(),
+                    scratch.dx.view_mut(),
+                    None,
+                    &dropout_masks,
+                );
+            }
         }
-        grads_rev.reverse();
-        (grads_rev, dy)
     }
 
     /// The Keras-style summary table (`model.summary()`): each layer's name and type, output

@@ -1,6 +1,7 @@
 //! The Adam optimizer, in Keras's form.
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, NdFloat, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, NdFloat};
+use rayon::prelude::*;
 
 /// Adam's hyper-parameters, with Keras's defaults (`keras.optimizers.Adam`) except the
 /// learning rate, which defaults to the example's 1e-2 (Keras's own default is 1e-3).
@@ -70,54 +71,100 @@ impl<F: NdFloat> Adam<F> {
         }
     }
 
-    /// One update of every parameter from its gradient.
+    /// One update of every parameter from its gradient, parameters and gradients given in the
+    /// same order as the state's moments.
     ///
-    /// The step size `α` is computed in f64 and rounded to `F` once; the element-wise update
-    /// is independent per element, so the result does not depend on the thread count.
+    /// The step size `α` is computed in f64 and rounded to `F` once. The update is independent
+    /// per element; large tensors are split into fixed chunks run in parallel, so the result
+    /// does not depend on the thread count.
     ///
     /// # Panics
-    /// If the number or shapes of `params`/`grads` differ from the state's.
-    pub fn step(&mut self, params: Vec<ArrayViewMutD<F>>, grads: Vec<ArrayViewD<F>>) {
-        assert_eq!(
-            params.len(),
-            self.m.len(),
-            "Adam::step: {} parameters, state has {}",
-            params.len(),
-            self.m.len()
-        );
-        assert_eq!(
-            grads.len(),
-            self.m.len(),
-            "Adam::step: {} gradients, state has {}",
-            grads.len(),
-            self.m.len()
-        );
+    /// If the number or shapes of `params`/`grads` differ from the state's, or a gradient is
+    /// not contiguous.
+    pub fn step<'p, 'g>(
+        &mut self,
+        params: impl IntoIterator<Item = ArrayViewMutD<'p, F>>,
+        grads: impl IntoIterator<Item = ArrayViewD<'g, F>>,
+    ) where
+        F: 'p + 'g,
+    {
         self.t += 1;
         let c = &self.config;
         let t = self.t as i32;
         let alpha = c.learning_rate * (1.0 - c.beta_2.powi(t)).sqrt() / (1.0 - c.beta_1.powi(t));
         let cast = |x: f64| F::from(x).expect("hyper-parameter fits F");
-        let (alpha, one_minus_b1, one_minus_b2, eps) = (
-            cast(alpha),
-            cast(1.0 - c.beta_1),
-            cast(1.0 - c.beta_2),
-            cast(c.epsilon),
-        );
-        for (((theta, g), m), v) in params
+        let k = Constants {
+            alpha: cast(alpha),
+            one_minus_b1: cast(1.0 - c.beta_1),
+            one_minus_b2: cast(1.0 - c.beta_2),
+            eps: cast(c.epsilon),
+        };
+        let mut count = 0;
+        for (((mut theta, g), m), v) in params
             .into_iter()
             .zip(grads)
             .zip(&mut self.m)
             .zip(&mut self.v)
         {
-            Zip::from(theta)
-                .and(&g)
-                .and(m)
-                .and(v)
-                .par_for_each(|theta, &g, m, v| {
-                    *m += (g - *m) * one_minus_b1;
-                    *v += (g * g - *v) * one_minus_b2;
-                    *theta -= alpha * *m / (v.sqrt() + eps);
+            count += 1;
+            assert_eq!(
+                theta.shape(),
+                g.shape(),
+                "Adam::step: parameter {count} is {:?} but its gradient is {:?}",
+                theta.shape(),
+                g.shape()
+            );
+            assert_eq!(
+                theta.shape(),
+                m.shape(),
+                "Adam::step: parameter {count} is {:?} but its state is {:?}",
+                theta.shape(),
+                m.shape()
+            );
+            let theta = theta.as_slice_mut().expect("parameters are contiguous");
+            let g = g.to_slice().expect("gradients are contiguous");
+            let m = m.as_slice_mut().expect("state is contiguous");
+            let v = v.as_slice_mut().expect("state is contiguous");
+            theta
+                .par_chunks_mut(CHUNK)
+                .zip(g.par_chunks(CHUNK))
+                .zip(m.par_chunks_mut(CHUNK))
+                .zip(v.par_chunks_mut(CHUNK))
+                .for_each(|(((theta, g), m), v)| {
+                    for (((theta, &g), m), v) in theta.iter_mut().zip(g).zip(m).zip(v) {
+                        k.update(theta, g, m, v);
+                    }
                 });
         }
+        assert_eq!(
+            count,
+            self.m.len(),
+            "Adam::step: {count} parameters, state has {}",
+            self.m.len()
+        );
+    }
+}
+
+/// Elements per parallel chunk of the update: large enough that a chunk outweighs rayon's
+/// scheduling, small enough to spread a 65,536-element kernel over the cores.
+const CHUNK: usize = 8192;
+
+/// The per-step constants of the update, in the parameters' precision.
+#[derive(Clone, Copy)]
+struct Constants<F> {
+    alpha: F,
+    one_minus_b1: F,
+    one_minus_b2: F,
+    eps: F,
+}
+
+impl<F: NdFloat> Constants<F> {
+    /// One element: `m ← m + (g − m)(1 − β1)`, `v ← v + (g² − v)(1 − β2)`,
+    /// `θ ← θ − α·m/(√v + ε)`.
+    #[inline(always)]
+    fn update(&self, theta: &mut F, g: F, m: &mut F, v: &mut F) {
+        *m += (g - *m) * self.one_minus_b1;
+        *v += (g * g - *v) * self.one_minus_b2;
+        *theta -= self.alpha * *m / (v.sqrt() + self.eps);
     }
 }

@@ -98,28 +98,57 @@ fn transposed_and_strided_views() {
 
 #[test]
 fn fused_bias_and_relu_epilogues() {
-    let a = random::<f32>(50, 30, 12);
-    let b = random::<f32>(30, 20, 13);
-    let bias = random::<f32>(1, 20, 14).into_shape_with_order(20).unwrap();
-    let plain = matmul(a.view(), b.view());
-    let mut with_bias = Array2::zeros((50, 20));
-    matmul_into(
-        a.view(),
-        b.view(),
-        with_bias.view_mut(),
-        Epilogue::Bias(bias.as_slice().unwrap()),
-    );
-    let mut with_relu = Array2::zeros((50, 20));
-    matmul_into(
-        a.view(),
-        b.view(),
-        with_relu.view_mut(),
-        Epilogue::BiasRelu(bias.as_slice().unwrap()),
-    );
-    let expected = &plain + &bias;
-    assert_eq!(with_bias, expected);
-    assert_eq!(with_relu, expected.mapv(|v| v.max(0.0)));
-    assert!(with_relu.iter().any(|&v| v == 0.0) && with_relu.iter().any(|&v| v > 0.0));
+    // n = 20 runs the product as is; n = 1 (the output layer) runs it transposed, bias by row.
+    for n in [20, 1] {
+        let a = random::<f32>(50, 30, 12);
+        let b = random::<f32>(30, n, 13);
+        let bias = random::<f32>(1, n, 14).into_shape_with_order(n).unwrap();
+        let plain = matmul(a.view(), b.view());
+        let mut with_bias = Array2::zeros((50, n));
+        matmul_into(
+            a.view(),
+            b.view(),
+            with_bias.view_mut(),
+            Epilogue::Bias(bias.as_slice().unwrap()),
+        );
+        let mut with_relu = Array2::zeros((50, n));
+        matmul_into(
+            a.view(),
+            b.view(),
+            with_relu.view_mut(),
+            Epilogue::BiasRelu(bias.as_slice().unwrap()),
+        );
+        let expected = &plain + &bias;
+        assert_eq!(with_bias, expected, "n = {n}");
+        assert_eq!(with_relu, expected.mapv(|v| v.max(0.0)), "n = {n}");
+        assert!(with_relu.iter().any(|&v| v == 0.0) && with_relu.iter().any(|&v| v > 0.0));
+    }
+}
+
+#[test]
+fn gate_epilogue_is_mask_then_relu() {
+    for n in [40, 3] {
+        let a = random::<f32>(33, 20, 21);
+        let b = random::<f32>(20, n, 22);
+        let y = random::<f32>(33, n, 23);
+        let mask = random::<f32>(33, n, 24).mapv(|v| if v > 0.0 { 1.0 / 0.7 } else { 0.0 });
+        let mut gated = Array2::zeros((33, n));
+        matmul_into(
+            a.view(),
+            b.view(),
+            gated.view_mut(),
+            Epilogue::Gate {
+                relu_output: Some(y.view()),
+                mask: Some(mask.view()),
+            },
+        );
+        let plain = matmul(a.view(), b.view());
+        let expected = ndarray::Zip::from(&plain)
+            .and(&mask)
+            .and(&y)
+            .map_collect(|&c, &m, &y| if y > 0.0 { c * m } else { 0.0 });
+        assert_eq!(bits(&gated), bits(&expected), "n = {n}");
+    }
 }
 
 #[test]
@@ -157,5 +186,32 @@ fn bitwise_identical_for_any_thread_count() {
         let eight = pool(8).install(|| matmul(av, bv));
         assert_eq!(bits(&one), bits(&two), "{m}x{k}x{n}: 1 vs 2 threads");
         assert_eq!(bits(&one), bits(&eight), "{m}x{k}x{n}: 1 vs 8 threads");
+    }
+}
+
+#[test]
+fn single_column_path_equals_the_tiled_path_bit_for_bit() {
+    // N = 1 runs a matrix-vector loop; the same column inside a wider product runs through
+    // the packed micro-kernel. Both sum each element in order over k, so they agree exactly.
+    for (m, k, transposed) in [
+        (2048, 256, false),
+        (256, 2048, true),
+        (37, 5, false),
+        (9, 0, false),
+    ] {
+        let a = if transposed {
+            random::<f32>(k, m, 31)
+        } else {
+            random::<f32>(m, k, 31)
+        };
+        let av = if transposed { a.t() } else { a.view() };
+        let wide = random::<f32>(k, 40, 32);
+        let single = matmul(av, wide.slice(s![.., ..1]));
+        let tiled = matmul(av, wide.view());
+        assert_eq!(
+            bits(&single),
+            bits(&tiled.slice(s![.., ..1]).to_owned()),
+            "{m}x{k}"
+        );
     }
 }

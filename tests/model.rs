@@ -81,7 +81,7 @@ fn train_steps(seed: u64) -> Vec<u32> {
             weighted_bce_with_logits(pass.logits(), targets.view(), weights.view());
         assert!(loss.is_finite());
         let (grads, _) = model.backward(x.view(), &pass, dlogits.view());
-        let grads = grads.iter().map(|g| g.view()).collect();
+        let grads = grads.iter().map(|g| g.view());
         adam.step(model.params_mut(), grads);
     }
     model

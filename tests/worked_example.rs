@@ -326,7 +326,7 @@ fn one_adam_step() {
     );
 
     let mut adam = Adam::new(config, &model.param_shapes());
-    adam.step(model.params_mut(), grads.iter().map(|g| g.view()).collect());
+    adam.step(model.params_mut(), grads.iter().map(|g| g.view()));
     assert_eq!(adam.t, 1);
     for (k, g) in grads.iter().enumerate() {
         // From zero moments: m = (1 − β1)·g, v = (1 − β2)·g².

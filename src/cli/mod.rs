@@ -1,7 +1,12 @@
 //! Argument definitions (clap derive) and dispatch to the subcommands.
 
+mod evaluate;
 mod gradcheck;
 mod model_args;
+mod peak;
+mod plot;
+mod predict;
+mod resume;
 mod summary;
 mod train;
 
@@ -22,17 +27,31 @@ pub struct Cli {
 enum Command {
     /// Train the model (the Keras example end to end), writing a checkpoint every epoch.
     Train(train::TrainArgs),
+    /// Judge a checkpoint on labelled rows: counts, precision, recall, F1, average precision,
+    /// ROC AUC, a threshold table, thresholds by recall and by cost.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Score a file of transactions with a checkpoint, streaming, into a CSV of probabilities.
+    Predict(predict::PredictArgs),
+    /// Draw the training curves of a metrics log and a checkpoint's precision–recall curve
+    /// (PNG and SVG).
+    Plot(plot::PlotArgs),
     /// Print the Keras-style model table for an architecture.
     Summary(summary::SummaryArgs),
     /// Check backprop against central differences in f64, layer by layer.
     Gradcheck(gradcheck::GradcheckArgs),
+    /// Measure this machine's rate on fraudnet's matrix-product kernel (GFLOP/s).
+    Peak(peak::PeakArgs),
 }
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Plot(args) => plot::run(args),
         Command::Summary(args) => summary::run(args),
         Command::Gradcheck(args) => gradcheck::run(args),
+        Command::Peak(args) => peak::run(args),
     }
 }

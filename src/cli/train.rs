@@ -9,7 +9,7 @@ use fraudnet::data::{self, Table};
 use fraudnet::model::{Sequential, thousands};
 use fraudnet::optim::AdamConfig;
 use fraudnet::rng::{self, Stream};
-use fraudnet::train::{self, MetricsLog, TrainConfig};
+use fraudnet::train::{self, MetricsLog, TrainConfig, TrainState};
 
 use super::ModelArgs;
 
@@ -67,9 +67,23 @@ pub struct TrainArgs {
     /// `[d_in, d_out]`, `dense/bias`, `dense_1/kernel`, …), e.g. exported from Keras.
     #[arg(long)]
     init_weights: Option<PathBuf>,
-    /// Write one CSV row per epoch with every metric to this file.
+    /// Write one CSV row per epoch with every metric to this file. With --resume, its rows up
+    /// to the checkpoint's epoch are kept and the resumed epochs appended.
     #[arg(long)]
     metrics_log: Option<PathBuf>,
+    /// Go on after the epoch of this checkpoint (or of the newest
+    /// `fraud_model_at_epoch_*.safetensors` in this directory) up to --epochs: weights, Adam's
+    /// state, the shuffle and dropout streams and the epoch counter continue exactly, so the
+    /// result is bit for bit that of a run without a stop. The other flags must describe the
+    /// same run (--data, --hidden, --dropout, --seed, --val-fraction, --label, --no-shuffle);
+    /// --learning-rate and --batch-size may change.
+    #[arg(long, value_name = "CHECKPOINT", conflicts_with = "init_weights")]
+    resume: Option<PathBuf>,
+    /// Also keep the best epoch by this validation metric as fraud_model_best.safetensors in
+    /// the checkpoint directory, as Keras's ModelCheckpoint(save_best_only=True): val_auc_pr,
+    /// val_auc_roc, val_loss (lowest), val_recall or val_precision [default: none].
+    #[arg(long, value_name = "METRIC")]
+    keep_best: Option<fraudnet::train::KeepBest>,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
@@ -81,6 +95,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             .context("cannot start the thread pool")?;
     }
     checkpoint::check_writable_dir(&args.checkpoint_dir)?;
+    for stale in checkpoint::remove_stale_temporaries(&args.checkpoint_dir)? {
+        println!("Removed {}, left by an interrupted write", stale.display());
+    }
+    let resume_from = args
+        .resume
+        .as_deref()
+        .map(super::resume::read)
+        .transpose()?;
     let (table, source) = load(&args)?;
     print_data(&table);
     let architecture = args.model.architecture(table.feature_names.len())?;
@@ -109,11 +131,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         println!("Initial weights from {}", path.display());
     }
     print!("{}", model.summary());
-    let mut log = args
-        .metrics_log
-        .as_deref()
-        .map(MetricsLog::create)
-        .transpose()?;
     let config = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -126,13 +143,31 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         checkpoint_dir: args.checkpoint_dir.clone(),
         val_fraction: args.val_fraction,
         data_source: source,
+        keep_best: args.keep_best,
     };
-    let outcome = train::fit(
+    let (state, mut log) = match resume_from {
+        Some(from) => super::resume::start(
+            from,
+            &config,
+            &architecture,
+            &prepared,
+            args.metrics_log.as_deref(),
+        )?,
+        None => (
+            TrainState::fresh(model, &config),
+            args.metrics_log
+                .as_deref()
+                .map(MetricsLog::create)
+                .transpose()?,
+        ),
+    };
+    let outcome = train::fit_from(
         &config,
         &prepared,
-        model,
+        state,
         log.as_mut(),
         &mut std::io::stdout().lock(),
+        &mut checkpoint::write_atomically,
     )?;
     if let Some(path) = outcome.last_checkpoint {
         println!("Last checkpoint: {}", path.display());

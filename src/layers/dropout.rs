@@ -1,9 +1,27 @@
 //! Inverted dropout.
 
-use ndarray::{Array2, ArrayView2, NdFloat};
-use rand::Rng as _;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, NdFloat};
+use rand::{Rng as _, RngCore as _};
+use rayon::prelude::*;
 
 use crate::rng::Rng;
+
+/// Fills `chunk` from the stream's words starting at `word`, mapping each through `keep`.
+#[inline(never)]
+fn fill_chunk<F: Copy>(chunk: &mut [F], rng: &Rng, word: u128, keep: impl Fn(u32) -> F) {
+    let mut local = rng.clone();
+    local.set_word_pos(word);
+    let mut words = [0u32; 1024];
+    for part in chunk.chunks_mut(words.len()) {
+        local.fill(&mut words[..part.len()]);
+        for (v, &u) in part.iter_mut().zip(&words) {
+            *v = keep(u);
+        }
+    }
+}
+
+/// Mask elements drawn by one parallel task.
+const MASK_CHUNK: usize = 16_384;
 
 /// Inverted dropout (Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from
 /// Overfitting", JMLR 2014, in the "inverted" form Keras and PyTorch use).
@@ -39,17 +57,45 @@ impl Dropout {
     }
 
     /// Draws a mask of the given shape: each value `1/(1 − rate)` with probability `1 − rate`,
-    /// else 0. Values are drawn row by row from `rng`, one uniform `[0, 1)` number each, and a
-    /// unit is kept when its number is `≥ rate`.
+    /// else 0. See [`Dropout::fill_mask`].
     pub fn mask<F: NdFloat>(&self, shape: (usize, usize), rng: &mut Rng) -> Array2<F> {
+        let mut mask = Array2::zeros(shape);
+        self.fill_mask(mask.view_mut(), rng);
+        mask
+    }
+
+    /// Fills `mask` in row-major order, one 32-bit draw per element: a unit is kept when its
+    /// draw `u` satisfies `u ≥ round(rate·2³²)`, i.e. with probability `1 − rate` to within
+    /// 2⁻³². Kept units get `1/(1 − rate)`, dropped ones 0.
+    ///
+    /// Element `i` always takes the stream's `i`-th 32-bit word after its current position
+    /// (ChaCha can seek), so chunks of the mask are drawn in parallel and the mask is the same
+    /// for any thread count; `rng` ends just past the last word used.
+    pub fn fill_mask<F: NdFloat>(&self, mut mask: ArrayViewMut2<F>, rng: &mut Rng) {
         let scale = F::from(1.0 / (1.0 - self.rate)).expect("scale fits F");
-        Array2::from_shape_simple_fn(shape, || {
-            if rng.random::<f64>() >= self.rate {
+        let threshold = (self.rate * 4_294_967_296.0).round() as u64;
+        let keep = |u: u32| {
+            if u64::from(u) >= threshold {
                 scale
             } else {
                 F::zero()
             }
-        })
+        };
+        let start = rng.get_word_pos();
+        let len = mask.len();
+        match mask.as_slice_mut() {
+            Some(values) => {
+                let rng = &*rng;
+                values
+                    .par_chunks_mut(MASK_CHUNK)
+                    .enumerate()
+                    .for_each(|(c, chunk)| {
+                        fill_chunk(chunk, rng, start + (c * MASK_CHUNK) as u128, keep)
+                    });
+            }
+            None => mask.iter_mut().for_each(|v| *v = keep(rng.next_u32())),
+        }
+        rng.set_word_pos(start + len as u128);
     }
 
     /// Forward pass with a given mask: `y = x ⊙ mask` (training), see [`Dropout::mask`].

@@ -1,21 +1,23 @@
 //! The epoch loop.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ndarray::{Array1, Axis};
 use rand::seq::SliceRandom;
 
-use super::{MetricsLog, Prepared, conclusion, epoch_line, evaluate, train_step};
+use super::best::{self, KeepBest};
+use super::guard::{self, At};
+use super::{
+    Batch, MetricsLog, Prepared, StepWorkspace, TrainState, conclusion, epoch_line,
+    evaluate_ranked, train_step,
+};
 use crate::checkpoint::{self, CheckpointMeta};
 use crate::error::{Error, Result};
-use crate::layers::Sigmoid;
 use crate::metrics::{Confusion, EpochMetrics};
 use crate::model::Sequential;
-use crate::optim::{Adam, AdamConfig};
-use crate::rng::{self, Stream};
+use crate::optim::AdamConfig;
 
 /// Settings of a training run; defaults are the Keras example's.
 #[derive(Clone, Debug)]
@@ -36,6 +38,9 @@ pub struct TrainConfig {
     pub val_fraction: f64,
     /// The data file's name as given (recorded in checkpoints).
     pub data_source: String,
+    /// Also keep the best epoch by this validation metric as `fraud_model_best.safetensors`
+    /// (`--keep-best`; none by default).
+    pub keep_best: Option<KeepBest>,
 }
 
 /// What a finished run returns.
@@ -61,9 +66,38 @@ pub struct FitOutcome {
 pub fn fit(
     config: &TrainConfig,
     data: &Prepared,
-    mut model: Sequential<f32>,
+    model: Sequential<f32>,
+    metrics_log: Option<&mut MetricsLog>,
+    out: &mut dyn Write,
+) -> Result<FitOutcome> {
+    let state = TrainState::fresh(model, config);
+    fit_from(
+        config,
+        data,
+        state,
+        metrics_log,
+        out,
+        &mut checkpoint::write_atomically,
+    )
+}
+
+/// [`fit`] from `state`: a fresh run ([`TrainState::fresh`]) or one resumed from a checkpoint
+/// ([`TrainState::resume`]), training epochs `state.epoch + 1 ..= config.epochs`.
+/// `write_checkpoint(path, bytes)` stores each epoch's checkpoint; pass
+/// [`checkpoint::write_atomically`] (tests pass one that fails, to see a failed write
+/// handled). Each epoch's metrics-log row is written before its checkpoint, so the log of an
+/// interrupted run holds a row for every checkpoint (and at most one row more).
+///
+/// # Errors
+/// As [`fit`]; [`Error::Config`] (`--epochs`) when `state.epoch` is past `config.epochs`;
+/// whatever `write_checkpoint` returns, with earlier checkpoints left as they were.
+pub fn fit_from(
+    config: &TrainConfig,
+    data: &Prepared,
+    state: TrainState,
     mut metrics_log: Option<&mut MetricsLog>,
     out: &mut dyn Write,
+    write_checkpoint: &mut dyn FnMut(&Path, &[u8]) -> Result<()>,
 ) -> Result<FitOutcome> {
     if config.batch_size == 0 {
         return Err(Error::Config {
@@ -77,18 +111,46 @@ pub fn fit(
             message: "must be at least 1".into(),
         });
     }
+    if state.epoch > config.epochs {
+        return Err(Error::Config {
+            name: "--epochs",
+            message: format!(
+                "{} is fewer than the {} epochs already trained",
+                config.epochs, state.epoch
+            ),
+        });
+    }
     checkpoint::check_writable_dir(&config.checkpoint_dir)?;
     let stdout_err = |e| Error::io("<stdout>", "cannot write the training log", e);
-    let mut adam = Adam::new(config.adam, &model.param_shapes());
-    let mut dropout_rng = rng::stream(config.seed, Stream::Dropout);
-    let mut shuffle_rng = rng::stream(config.seed, Stream::Shuffle);
+    let TrainState {
+        mut model,
+        mut adam,
+        epoch: done,
+        mut dropout_rng,
+        mut shuffle_rng,
+    } = state;
+    let start = At {
+        epoch: done + 1,
+        step: 0,
+    };
+    guard::check_start(start, &model, &adam)?;
+    guard::check_inputs(
+        start,
+        data.train_x.view(),
+        data.val_x.view(),
+        &data.feature_names,
+    )?;
     let [w0, w1] = config_weights(data.class_weight);
     let n = data.train_x.nrows();
     let steps = n.div_ceil(config.batch_size);
     let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut workspace = StepWorkspace::default();
     let mut history = Vec::new();
     let mut last_checkpoint = None;
-    for epoch in 1..=config.epochs {
+    let mut best_value = config
+        .keep_best
+        .and_then(|metric| best::best_so_far(&config.checkpoint_dir, metric, done, config.seed));
+    for epoch in done + 1..=config.epochs {
         writeln!(out, "Epoch {epoch}/{}", config.epochs).map_err(stdout_err)?;
         out.flush().map_err(stdout_err)?;
         let started = Instant::now();
@@ -100,51 +162,51 @@ pub fn fit(
         }
         let (mut loss_sum, mut train) = (0.0f64, Confusion::default());
         for (step, rows) in order.chunks(config.batch_size).enumerate() {
-            let x = data.train_x.select(Axis(0), rows);
-            let y = data.train_y.select(Axis(0), rows);
-            let w: Array1<f32> = y.mapv(|t| if t > 0.5 { w1 } else { w0 });
+            let batch = Batch {
+                features: data.train_x.view(),
+                labels: data.train_y.view(),
+                rows,
+                class_weight: [w0, w1],
+            };
             let result = train_step(
                 &mut model,
                 &mut adam,
-                x.view(),
-                y.view(),
-                w.view(),
+                &mut workspace,
+                batch,
                 &mut dropout_rng,
             );
-            let non_finite = |what: &str| Error::NonFinite {
-                epoch,
-                step: step + 1,
-                what: what.into(),
-            };
-            if !result.loss.is_finite() {
-                return Err(non_finite("the loss"));
-            }
-            if !result.gradients_finite {
-                return Err(non_finite("a gradient"));
-            }
+            guard::check_step(
+                At {
+                    epoch,
+                    step: step + 1,
+                },
+                result.loss,
+                result.gradients_finite,
+                &model,
+                &adam,
+                result.x,
+                &data.feature_names,
+            )?;
             loss_sum += result.loss as f64 * rows.len() as f64;
-            train.add(result.logits.mapv(Sigmoid::value).view(), y.view(), 0.5);
+            train.add_logits(result.logits, result.targets);
             bar.inc(1);
         }
-        if let Some(name) = model
-            .param_names()
-            .into_iter()
-            .zip(model.params())
-            .find(|(_, p)| p.iter().any(|v| !v.is_finite()))
-            .map(|(n, _)| n)
-        {
-            return Err(Error::NonFinite {
-                epoch,
-                step: steps,
-                what: format!("parameter {name}"),
-            });
-        }
-        let (val_loss, val) = evaluate(&model, data.val_x.view(), data.val_y.view());
+        let ranked = evaluate_ranked(&model, data.val_x.view(), data.val_y.view());
+        let (val_loss, val) = (ranked.loss, ranked.confusion);
+        guard::check_validation(
+            At { epoch, step: steps },
+            val_loss,
+            data.val_x.view(),
+            &data.feature_names,
+            config.adam.learning_rate,
+        )?;
         let metrics = EpochMetrics {
             loss: loss_sum / n.max(1) as f64,
             train,
             val_loss,
             val,
+            val_auc_pr: ranked.auc_pr,
+            val_auc_roc: ranked.auc_roc,
         };
         let seconds = started.elapsed().as_secs_f64();
         bar.finish_and_clear();
@@ -171,12 +233,26 @@ pub fn fit(
             dropout_rng_position: dropout_rng.get_word_pos().to_string(),
             shuffle_rng_position: shuffle_rng.get_word_pos().to_string(),
         };
-        let path = config.checkpoint_dir.join(checkpoint::file_name(epoch));
-        checkpoint::save(&path, &model, &adam, &meta)?;
-        last_checkpoint = Some(path);
+        // The log row first: an interrupted run's log then has a row for every checkpoint.
         if let Some(log) = metrics_log.as_deref_mut() {
             log.append(epoch, steps, seconds, &metrics)?;
         }
+        let path = config.checkpoint_dir.join(checkpoint::file_name(epoch));
+        let bytes = checkpoint::to_bytes(&model, &adam, &meta)?;
+        write_checkpoint(&path, &bytes)?;
+        if let Some(metric) = config.keep_best {
+            let best_path = config.checkpoint_dir.join(best::BEST_FILE_NAME);
+            let line = best::keep_if_better(
+                metric,
+                &metrics,
+                &mut best_value,
+                epoch,
+                &config.checkpoint_dir,
+                || write_checkpoint(&best_path, &bytes),
+            )?;
+            writeln!(out, "{line}").map_err(stdout_err)?;
+        }
+        last_checkpoint = Some(path);
         history.push(metrics);
     }
     if let Some(last) = history.last() {

@@ -7,19 +7,27 @@
 //! | `step.rs` | one training step: forward, loss, backward, Adam |
 //! | `evaluate.rs` | a forward pass over a whole split in `Mode::Eval` |
 //! | `fit.rs` | the epoch loop, progress bar and checkpoints |
+//! | `best.rs` | `--keep-best`: the best epoch's checkpoint by a validation metric |
+//! | `guard.rs` | the NaN guard: stops on a non-finite loss, gradient, parameter or moment |
+//! | `resume.rs` | where a run starts: fresh, or after a checkpoint's epoch |
 //! | `report.rs` | the epoch line and the conclusion, formatted as Keras prints them |
 //! | `metrics_log.rs` | the `--metrics-log` CSV |
 
+mod best;
 mod evaluate;
 mod fit;
+mod guard;
 mod metrics_log;
 mod prepare;
 mod report;
+mod resume;
 mod step;
 
-pub use evaluate::evaluate;
-pub use fit::{FitOutcome, TrainConfig, fit};
+pub use best::{BEST_FILE_NAME, KeepBest};
+pub use evaluate::{Evaluated, evaluate, evaluate_ranked};
+pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
 pub use metrics_log::MetricsLog;
 pub use prepare::{Prepared, prepare};
 pub use report::{conclusion, epoch_line, keras_number};
-pub use step::{StepOutput, train_step};
+pub use resume::{TrainState, architecture_flags, changed_settings};
+pub use step::{Batch, StepOutput, StepWorkspace, train_step};

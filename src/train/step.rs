@@ -1,47 +1,145 @@
-//! One training step.
+//! One training step: gather the batch, forward, loss, backward, Adam.
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::Mode;
-use crate::loss::weighted_bce_with_logits;
-use crate::model::{Masks, Sequential};
+use crate::loss::weighted_bce_with_logits_into;
+use crate::model::{BackwardScratch, ForwardPass, Gradients, Masks, Sequential};
 use crate::optim::Adam;
 use crate::rng::Rng;
 
-/// What one step reports.
+/// The rows of one batch, taken from the training arrays by index.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch<'a> {
+    /// All training features, `[n_train, inputs]`.
+    pub features: ArrayView2<'a, f32>,
+    /// All training labels, `[n_train]`, 0 or 1.
+    pub labels: ArrayView1<'a, f32>,
+    /// The rows of this batch, in order.
+    pub rows: &'a [usize],
+    /// Sample weight of each class, `[w₀, w₁]` (Keras's `class_weight`).
+    pub class_weight: [f32; 2],
+}
+
+/// What one step reports; the views borrow the workspace until the next step.
 #[derive(Clone, Debug)]
-pub struct StepOutput {
+pub struct StepOutput<'w> {
     /// The weighted batch loss `Σ wᵢℓᵢ / n` before the update.
     pub loss: f32,
     /// The logits of the forward pass (dropout on), `[n]`, for the training metrics.
-    pub logits: Array1<f32>,
+    pub logits: ArrayView1<'w, f32>,
+    /// The batch's labels, `[n]`.
+    pub targets: ArrayView1<'w, f32>,
+    /// The batch's features, `[n, inputs]`.
+    pub x: ArrayView2<'w, f32>,
     /// Whether every gradient was finite (the update is skipped when not).
     pub gradients_finite: bool,
 }
 
-/// One step of training: forward in `Mode::Train` with fresh dropout masks from `dropout_rng`,
-/// the weighted loss, the backward pass, and one Adam update.
+/// Every buffer a step needs for one batch size.
+#[derive(Debug)]
+struct Buffers {
+    x: Array2<f32>,
+    targets: Array1<f32>,
+    sample_weight: Array1<f32>,
+    dlogits: Array1<f32>,
+    pass: ForwardPass<f32>,
+    grads: Gradients<f32>,
+    scratch: BackwardScratch<f32>,
+}
+
+/// The buffers of [`train_step`], kept per batch size (a run has at most two: the full batch
+/// and the last, partial one), so that after the first step of each size a step allocates
+/// nothing.
+#[derive(Debug, Default)]
+pub struct StepWorkspace {
+    by_rows: Vec<(usize, Buffers)>,
+}
+
+impl StepWorkspace {
+    fn buffers(&mut self, model: &Sequential<f32>, rows: usize) -> &mut Buffers {
+        let i = match self.by_rows.iter().position(|(r, _)| *r == rows) {
+            Some(i) => i,
+            None => {
+                let buffers = Buffers {
+                    x: Array2::zeros((rows, model.architecture.inputs)),
+                    targets: Array1::zeros(rows),
+                    sample_weight: Array1::zeros(rows),
+                    dlogits: Array1::zeros(rows),
+                    pass: ForwardPass {
+                        outputs: Vec::new(),
+                        masks: Vec::new(),
+                    },
+                    grads: model
+                        .params()
+                        .iter()
+                        .map(|p| ndarray::ArrayD::zeros(p.raw_dim()))
+                        .collect(),
+                    scratch: BackwardScratch::default(),
+                };
+                self.by_rows.push((rows, buffers));
+                self.by_rows.len() - 1
+            }
+        };
+        &mut self.by_rows[i].1
+    }
+}
+
+/// One step of training: gather the batch's rows, forward in `Mode::Train` with fresh dropout
+/// masks from `dropout_rng`, the weighted loss, the backward pass, and one Adam update (skipped
+/// when a gradient is not finite, so the caller can stop with the parameters intact).
 ///
-/// # Shapes
-/// `x: [n, inputs]`, `targets`, `sample_weight: [n]`.
-pub fn train_step(
+/// # Panics
+/// If the batch is empty or its arrays do not match the model.
+pub fn train_step<'w>(
     model: &mut Sequential<f32>,
     adam: &mut Adam<f32>,
-    x: ArrayView2<f32>,
-    targets: ArrayView1<f32>,
-    sample_weight: ArrayView1<f32>,
+    workspace: &'w mut StepWorkspace,
+    batch: Batch,
     dropout_rng: &mut Rng,
-) -> StepOutput {
-    let pass = model.forward(x, Mode::Train, Some(Masks::Draw(dropout_rng)));
-    let (loss, dlogits) = weighted_bce_with_logits(pass.logits(), targets, sample_weight);
-    let (grads, _) = model.backward(x, &pass, dlogits.view());
-    let gradients_finite = grads.iter().all(|g| g.iter().all(|v| v.is_finite()));
+) -> StepOutput<'w> {
+    let b = workspace.buffers(model, batch.rows.len());
+    for ((mut dst, t, w), &row) in
+        b.x.rows_mut()
+            .into_iter()
+            .zip(b.targets.iter_mut())
+            .zip(b.sample_weight.iter_mut())
+            .map(|((d, t), w)| (d, t, w))
+            .zip(batch.rows)
+    {
+        dst.assign(&batch.features.row(row));
+        *t = batch.labels[row];
+        *w = batch.class_weight[usize::from(*t > 0.5)];
+    }
+    model.forward_into(
+        b.x.view(),
+        Mode::Train,
+        Some(Masks::Draw(dropout_rng)),
+        &mut b.pass,
+    );
+    let loss = weighted_bce_with_logits_into(
+        b.pass.logits(),
+        b.targets.view(),
+        b.sample_weight.view(),
+        b.dlogits.view_mut(),
+    );
+    model.backward_into(
+        b.x.view(),
+        &b.pass,
+        b.dlogits.view(),
+        &mut b.grads,
+        &mut b.scratch,
+        false,
+    );
+    let gradients_finite = b.grads.iter().all(|g| g.iter().all(|v| v.is_finite()));
     if gradients_finite {
-        adam.step(model.params_mut(), grads.iter().map(|g| g.view()).collect());
+        adam.step(model.params_mut_iter(), b.grads.iter().map(|g| g.view()));
     }
     StepOutput {
         loss,
-        logits: pass.logits().to_owned(),
+        logits: b.pass.logits(),
+        targets: b.targets.view(),
+        x: b.x.view(),
         gradients_finite,
     }
 }

@@ -1,0 +1,73 @@
+//! A whole training step of the reference model and a validation pass, on the model's real
+//! shapes. Throughput is in FLOP (the products' `2·m·k·n`, which dominate), so criterion's
+//! "elem/s" reads as FLOP/s and compares with the peak probe of `benches/gemm.rs`.
+//!
+//! Run: `cargo bench --bench training`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fraudnet::model::{Architecture, Sequential};
+use fraudnet::optim::{Adam, AdamConfig};
+use fraudnet::rng::{self, Stream};
+use fraudnet::train::{Batch, StepWorkspace, evaluate, train_step};
+use ndarray::{Array1, Array2};
+use ndarray_rand::RandomExt;
+use ndarray_rand::rand_distr::Uniform;
+
+/// FLOP of one training step at batch `n`: forward `2·n·Σ d_in·d_out`, backward twice that
+/// (weight and input gradients) less the first layer's input gradient, which is skipped.
+fn step_flop(n: usize) -> u64 {
+    let layers = [(30, 256), (256, 256), (256, 256), (256, 1)];
+    let forward: usize = layers.iter().map(|(i, o)| 2 * n * i * o).sum();
+    (3 * forward - 2 * n * 30 * 256) as u64
+}
+
+fn bench(c: &mut Criterion) {
+    let n_train = 8192;
+    let x = Array2::random_using(
+        (n_train, 30),
+        Uniform::new(-2.0f32, 2.0).unwrap(),
+        &mut rng::stream(1, Stream::Data),
+    );
+    let y = Array1::from_shape_fn(n_train, |i| f32::from(i % 500 == 0));
+    let order: Vec<usize> = (0..n_train).rev().collect();
+    let mut model = Sequential::<f32>::new(
+        &Architecture::reference(),
+        &mut rng::stream(1, Stream::Init),
+    );
+    let mut adam = Adam::new(AdamConfig::default(), &model.param_shapes());
+    let mut workspace = StepWorkspace::default();
+    let mut dropout = rng::stream(1, Stream::Dropout);
+    let mut g = c.benchmark_group("training");
+    g.throughput(Throughput::Elements(step_flop(2048)));
+    g.bench_function("step_2048", |b| {
+        b.iter(|| {
+            let batch = Batch {
+                features: x.view(),
+                labels: y.view(),
+                rows: &order[..2048],
+                class_weight: [1.0 / 8000.0, 1.0 / 16.0],
+            };
+            train_step(&mut model, &mut adam, &mut workspace, batch, &mut dropout).loss
+        })
+    });
+    let val_x = Array2::random_using(
+        (56_961, 30),
+        Uniform::new(-2.0f32, 2.0).unwrap(),
+        &mut rng::stream(2, Stream::Data),
+    );
+    let val_y = Array1::from_shape_fn(56_961, |i| f32::from(i % 760 == 0));
+    g.throughput(Throughput::Elements(
+        2 * 56_961 * (30 * 256 + 2 * 256 * 256 + 256) as u64,
+    ));
+    g.bench_function("validation_56961", |b| {
+        b.iter(|| evaluate(&model, val_x.view(), val_y.view()).0)
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = bench
+}
+criterion_main!(benches);
