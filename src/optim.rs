@@ -78,6 +78,9 @@ impl<F: NdFloat> Adam<F> {
     /// per element; large tensors are split into fixed chunks run in parallel, so the result
     /// does not depend on the thread count.
     ///
+    /// Returns whether every updated parameter and moment is finite, checked as it is written,
+    /// so a training loop's guard needs no second pass over the state.
+    ///
     /// # Panics
     /// If the number or shapes of `params`/`grads` differ from the state's, or a gradient is
     /// not contiguous.
@@ -85,7 +88,8 @@ impl<F: NdFloat> Adam<F> {
         &mut self,
         params: impl IntoIterator<Item = ArrayViewMutD<'p, F>>,
         grads: impl IntoIterator<Item = ArrayViewD<'g, F>>,
-    ) where
+    ) -> bool
+    where
         F: 'p + 'g,
     {
         self.t += 1;
@@ -100,6 +104,7 @@ impl<F: NdFloat> Adam<F> {
             eps: cast(c.epsilon),
         };
         let mut count = 0;
+        let mut finite = true;
         for (((mut theta, g), m), v) in params
             .into_iter()
             .zip(grads)
@@ -125,16 +130,20 @@ impl<F: NdFloat> Adam<F> {
             let g = g.to_slice().expect("gradients are contiguous");
             let m = m.as_slice_mut().expect("state is contiguous");
             let v = v.as_slice_mut().expect("state is contiguous");
-            theta
+            finite &= theta
                 .par_chunks_mut(CHUNK)
                 .zip(g.par_chunks(CHUNK))
                 .zip(m.par_chunks_mut(CHUNK))
                 .zip(v.par_chunks_mut(CHUNK))
-                .for_each(|(((theta, g), m), v)| {
+                .map(|(((theta, g), m), v)| {
+                    let mut finite = true;
                     for (((theta, &g), m), v) in theta.iter_mut().zip(g).zip(m).zip(v) {
                         k.update(theta, g, m, v);
+                        finite &= theta.is_finite() & m.is_finite() & v.is_finite();
                     }
-                });
+                    finite
+                })
+                .reduce(|| true, |a, b| a & b);
         }
         assert_eq!(
             count,
@@ -142,6 +151,7 @@ impl<F: NdFloat> Adam<F> {
             "Adam::step: {count} parameters, state has {}",
             self.m.len()
         );
+        finite
     }
 }
 

@@ -182,6 +182,7 @@ pub fn fit_from(
                 },
                 result.loss,
                 result.gradients_finite,
+                result.state_finite,
                 &model,
                 &adam,
                 result.x,

@@ -81,13 +81,15 @@ pub(super) fn check_inputs(
     Ok(())
 }
 
-/// Checks one step's outcome: the loss, whether every gradient was finite, then the updated
-/// parameters and moments. `x` is the step's input batch, `[n, inputs]`, whose columns are
+/// Checks one step's outcome: the loss, whether every gradient was finite, then whether Adam
+/// wrote only finite parameters and moments (`state_finite`, checked during the update; the
+/// state is scanned only to name the tensor when it was not). `x` is the step's input batch, `[n, inputs]`, whose columns are
 /// `feature_names`.
 pub(super) fn check_step(
     at: At,
     loss: f32,
     gradients_finite: bool,
+    state_finite: bool,
     model: &Sequential<f32>,
     adam: &Adam<f32>,
     x: ArrayView2<f32>,
@@ -97,8 +99,10 @@ pub(super) fn check_step(
         Some("the loss".to_string())
     } else if !gradients_finite {
         Some("a gradient".to_string())
-    } else {
+    } else if !state_finite {
         first_non_finite_state(model, adam)
+    } else {
+        None
     };
     match what {
         Some(what) => Err(Error::NonFinite {

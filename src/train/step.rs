@@ -34,6 +34,8 @@ pub struct StepOutput<'w> {
     pub x: ArrayView2<'w, f32>,
     /// Whether every gradient was finite (the update is skipped when not).
     pub gradients_finite: bool,
+    /// Whether every parameter and Adam moment is finite after the step.
+    pub state_finite: bool,
 }
 
 /// Every buffer a step needs for one batch size.
@@ -132,14 +134,16 @@ pub fn train_step<'w>(
         false,
     );
     let gradients_finite = b.grads.iter().all(|g| g.iter().all(|v| v.is_finite()));
-    if gradients_finite {
-        adam.step(model.params_mut_iter(), b.grads.iter().map(|g| g.view()));
-    }
+    // With a non-finite gradient the update is skipped, so the state stays as it was (finite:
+    // the previous step checked it).
+    let state_finite =
+        !gradients_finite || adam.step(model.params_mut_iter(), b.grads.iter().map(|g| g.view()));
     StepOutput {
         loss,
         logits: b.pass.logits(),
         targets: b.targets.view(),
         x: b.x.view(),
         gradients_finite,
+        state_finite,
     }
 }
