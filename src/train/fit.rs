@@ -180,12 +180,9 @@ pub fn fit_from(
                     epoch,
                     step: step + 1,
                 },
-                result.loss,
-                result.gradients_finite,
-                result.state_finite,
+                &result,
                 &model,
                 &adam,
-                result.x,
                 &data.feature_names,
             )?;
             loss_sum += result.loss as f64 * rows.len() as f64;

@@ -8,6 +8,7 @@
 
 use ndarray::{ArrayD, ArrayView2, ArrayViewD};
 
+use super::StepOutput;
 use crate::error::Error;
 use crate::model::Sequential;
 use crate::optim::Adam;
@@ -83,23 +84,21 @@ pub(super) fn check_inputs(
 
 /// Checks one step's outcome: the loss, whether every gradient was finite, then whether Adam
 /// wrote only finite parameters and moments (`state_finite`, checked during the update; the
-/// state is scanned only to name the tensor when it was not). `x` is the step's input batch, `[n, inputs]`, whose columns are
-/// `feature_names`.
+/// state is scanned only to name the tensor when it was not). The step's input batch
+/// (`step.x`, `[n, inputs]`) has the columns `feature_names`.
 pub(super) fn check_step(
     at: At,
-    loss: f32,
-    gradients_finite: bool,
-    state_finite: bool,
+    step: &StepOutput,
     model: &Sequential<f32>,
     adam: &Adam<f32>,
-    x: ArrayView2<f32>,
     feature_names: &[String],
 ) -> Result<(), Error> {
-    let what = if !loss.is_finite() {
+    let x = step.x;
+    let what = if !step.loss.is_finite() {
         Some("the loss".to_string())
-    } else if !gradients_finite {
+    } else if !step.gradients_finite {
         Some("a gradient".to_string())
-    } else if !state_finite {
+    } else if !step.state_finite {
         first_non_finite_state(model, adam)
     } else {
         None
