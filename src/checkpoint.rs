@@ -40,7 +40,7 @@
 mod scan;
 mod validate;
 
-pub use scan::{epoch_of, is_temporary, latest, remove_stale_temporaries};
+pub use scan::{epoch_of, is_temporary, latest, remove_stale_temporaries, run_files};
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -213,9 +213,14 @@ pub fn write_atomically_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{stem}."))
-        .suffix(".tmp")
+    let prefix = format!(".{stem}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // A temporary file is private (0600) by default; the file it becomes is an ordinary
+    // output, readable as any other file the user creates (0644 less the umask).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, "cannot create a temporary file in this directory", e))?;
     // Errors name the target: the temporary file is removed when `tmp` is dropped.

@@ -8,15 +8,17 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The operating system refused an operation on a file or directory.
-    #[error("{path}: {action}: {source}")]
+    ///
+    /// The OS error is part of the message, not a separate `source()`, so that a caller printing
+    /// the error chain (as `anyhow`'s `{:#}` does) shows it once.
+    #[error("{path}: {action}: {error}")]
     Io {
         /// The file or directory involved.
         path: PathBuf,
         /// What was being attempted, e.g. "cannot open" or "cannot write checkpoint".
         action: &'static str,
         /// The underlying OS error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// A data file is malformed at a known place.
@@ -84,11 +86,11 @@ pub enum Error {
 
 impl Error {
     /// Wraps an I/O error with the path and what was being attempted.
-    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, error: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             action,
-            source,
+            error,
         }
     }
 }

@@ -16,8 +16,8 @@ pub const STEP: f64 = 1e-5;
 
 /// Gradients smaller than this are compared against it instead of their own size, so that the
 /// finite difference's round-off (about 1e-11) is not amplified into a large relative error
-/// for a gradient that is (nearly) zero.
-pub const GRADIENT_FLOOR: f64 = 1e-5;
+/// for a gradient that is (nearly) zero: it reads as 1e-7, ten times inside a 1e-6 tolerance.
+pub const GRADIENT_FLOOR: f64 = 1e-4;
 
 /// `|a − n| / max(|a|, |n|, GRADIENT_FLOOR)`: the relative error between an analytic gradient
 /// `a` and a numerical one `n`.

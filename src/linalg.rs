@@ -331,12 +331,8 @@ fn product<'a, F: NdFloat>(
     let use_fma = fma_available();
     let n_panels = n.div_ceil(NR);
     let (mc, nc) = tile_shape(m, n);
-    // Operands whose rows (B) or rows or columns (A) are contiguous are read in place by the
-    // micro-kernel; only the others, and the ragged edge panels, are packed.
-    let b_direct = b.strides()[1] == 1;
-    let a_direct = a.strides()[1] == 1 || a.strides()[0] == 1;
     PACKED_B.with_borrow_mut(|packed_b| {
-        pack_b(b, packed_b, b_direct);
+        pack_b(b, packed_b);
         let packed_b: &[F] = cast_slice(packed_b);
         let c_ptr = SendPtr(c.as_mut_ptr());
         let c_strides = (c.strides()[0], c.strides()[1]);
@@ -346,9 +342,6 @@ fn product<'a, F: NdFloat>(
             let (rt, ct) = (tile / col_tiles, tile % col_tiles);
             let tile = Tile {
                 a,
-                a_direct,
-                b,
-                b_direct,
                 packed_b,
                 n_panels,
                 c: c_ptr,
@@ -419,10 +412,14 @@ fn cast_slice<F: NdFloat>(buf: &[f64]) -> &[F] {
 }
 
 /// Packs `b: [k, n]` as panels of `NR` columns: `packed[(jp·k + p)·NR + j] = B[p, jp·NR + j]`,
-/// zero past column `n`. Parallel over panels (a pure copy, so order does not matter). With
-/// `only_ragged`, only a last panel narrower than `NR` is packed: the full ones are read in
-/// place.
-fn pack_b<F: NdFloat>(b: ArrayView2<F>, buf: &mut Vec<f64>, only_ragged: bool) {
+/// zero past column `n`. Parallel over panels (a pure copy, so order does not matter).
+///
+/// Packing costs a copy but pays for itself: a panel is `KC·NR` contiguous values that stay in
+/// the L1 cache, where reading `B` in place walks rows 1 KB apart (for a 256-wide layer), which
+/// fall into four of the L1 cache's 64 sets and evict each other. Measured with
+/// `benches/gemm.rs`, reading both operands in place ran the 1024³ probe at 112 GFLOP/s and
+/// packing them at 141.
+fn pack_b<F: NdFloat>(b: ArrayView2<F>, buf: &mut Vec<f64>) {
     let (k, n) = b.dim();
     let packed: &mut [F] = scratch(buf, n.div_ceil(NR) * k * NR);
     if k == 0 {
@@ -435,9 +432,6 @@ fn pack_b<F: NdFloat>(b: ArrayView2<F>, buf: &mut Vec<f64>, only_ragged: bool) {
         .enumerate()
         .for_each(|(jp, panel)| {
             let (j0, nj) = (jp * NR, NR.min(n - jp * NR));
-            if only_ragged && nj == NR {
-                return;
-            }
             let at = |p: usize, j: usize| {
                 base.get()
                     .wrapping_offset(p as isize * rs + (j0 + j) as isize * cs)
@@ -499,11 +493,6 @@ impl<F> SendPtr<F> {
 /// One rectangle of `C` and everything needed to compute it.
 struct Tile<'a, 'b, F> {
     a: ArrayView2<'a, F>,
-    /// Whether full panels of `A` are read in place (rows or columns contiguous).
-    a_direct: bool,
-    b: ArrayView2<'b, F>,
-    /// Whether full panels of `B` are read in place (rows contiguous).
-    b_direct: bool,
     packed_b: &'b [F],
     n_panels: usize,
     c: SendPtr<F>,
@@ -526,7 +515,7 @@ impl<F: NdFloat> Tile<'_, '_, F> {
             loop {
                 let kc = KC.min(k - p0);
                 let last = p0 + kc == k;
-                self.pack_a(p0, kc, packed_a, self.a_direct);
+                self.pack_a(p0, kc, packed_a);
                 #[cfg(target_arch = "x86_64")]
                 if use_fma {
                     // SAFETY: the CPU has AVX2 and FMA (checked by the caller).
@@ -549,8 +538,7 @@ impl<F: NdFloat> Tile<'_, '_, F> {
 
     /// Packs `A[rows, p0..p0+kc]` as panels of `MR` rows:
     /// `packed[(ip·kc + p)·MR + i] = A[rows.start + ip·MR + i, p0 + p]`, zero past the tile.
-    /// With `only_ragged`, only a last panel shorter than `MR` rows is packed.
-    fn pack_a(&self, p0: usize, kc: usize, packed: &mut [F], only_ragged: bool) {
+    fn pack_a(&self, p0: usize, kc: usize, packed: &mut [F]) {
         if kc == 0 {
             return;
         }
@@ -564,9 +552,6 @@ impl<F: NdFloat> Tile<'_, '_, F> {
         {
             let i0 = self.rows.start + ip * MR;
             let ni = MR.min(self.rows.end - i0);
-            if only_ragged && ni == MR {
-                continue;
-            }
             if ni < MR {
                 panel.fill(F::zero());
             }
@@ -612,47 +597,21 @@ impl<F: NdFloat> Tile<'_, '_, F> {
         let k = self.a.ncols();
         let first_panel = self.cols.start / NR;
         let last_panel = self.cols.end.div_ceil(NR).min(self.n_panels);
-        let (a_rs, a_cs) = (self.a.strides()[0], self.a.strides()[1]);
-        let b_rs = self.b.strides()[0];
         for jp in first_panel..last_panel {
             let j0 = jp * NR;
             let nj = NR.min(self.cols.end - j0);
-            let b_panel = if self.b_direct && nj == NR {
-                // Row p of the panel is B[p0 + p, j0 .. j0 + NR], contiguous.
-                Operand {
-                    ptr: self
-                        .b
-                        .as_ptr()
-                        .wrapping_offset(p0 as isize * b_rs + j0 as isize),
-                    row: 0,
-                    step: b_rs,
-                }
-            } else {
-                Operand {
-                    ptr: self.packed_b[(jp * k + p0) * NR..].as_ptr(),
-                    row: 0,
-                    step: NR as isize,
-                }
+            let b_panel = Operand {
+                ptr: self.packed_b[(jp * k + p0) * NR..].as_ptr(),
+                row: 0,
+                step: NR as isize,
             };
             for ip in 0..self.rows.len().div_ceil(MR) {
                 let i0 = self.rows.start + ip * MR;
                 let ni = MR.min(self.rows.end - i0);
-                let a_panel = if self.a_direct && ni == MR {
-                    // Element (i, p) is A[i0 + i, p0 + p], read through A's strides.
-                    Operand {
-                        ptr: self
-                            .a
-                            .as_ptr()
-                            .wrapping_offset(i0 as isize * a_rs + p0 as isize * a_cs),
-                        row: a_rs,
-                        step: a_cs,
-                    }
-                } else {
-                    Operand {
-                        ptr: packed_a[ip * kc * MR..].as_ptr(),
-                        row: 1,
-                        step: MR as isize,
-                    }
+                let a_panel = Operand {
+                    ptr: packed_a[ip * kc * MR..].as_ptr(),
+                    row: 1,
+                    step: MR as isize,
                 };
                 let mut acc = [[F::zero(); NR]; MR];
                 if p0 > 0 {
@@ -781,8 +740,7 @@ fn contiguous_row<'v, F>(
 
 /// Where the micro-kernel reads an operand panel: element `(i, p)` of an `A` panel at
 /// `ptr + i·row + p·step`; row `p` of a `B` panel (`NR` contiguous values) at `ptr + p·step`.
-/// A packed panel has `row = 1, step = MR` (A) or `step = NR` (B); an operand read in place
-/// has its own strides.
+/// Packed panels have `row = 1, step = MR` (A) and `step = NR` (B).
 #[derive(Clone, Copy)]
 struct Operand<F> {
     ptr: *const F,

@@ -170,8 +170,8 @@ fn settings_out_of_range() {
         &["--label", "Fraud", "Class"],
     );
     assert_has(
-        &fails(dir.path(), d, &["--hidden", "8,8"]),
-        &["--hidden lists 2 layers but --dropout lists 3"],
+        &fails(dir.path(), d, &["--hidden", "8,8", "--dropout", "0"]),
+        &["--hidden lists 2 layers but --dropout lists 1"],
     );
     assert_has(
         &fails(dir.path(), d, &["--dropout", "0,1.0,0"]),
@@ -201,5 +201,64 @@ fn an_unwritable_checkpoint_directory_fails_before_training() {
     assert!(
         !stdout.contains("Epoch 1/"),
         "must fail before training:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_new_run_does_not_mix_with_an_earlier_runs_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "ok.csv", small_csv(200, 3, 5));
+    let ckpt = dir.path().join("ckpt");
+    let log = dir.path().join("log.csv");
+    let run = |extra: &[&str]| {
+        fraudnet()
+            .args(["train", "--hidden", "8", "--batch-size", "64"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--checkpoint-dir")
+            .arg(&ckpt)
+            .arg("--metrics-log")
+            .arg(&log)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["--epochs", "2"]).status.success());
+    let before = std::fs::read(ckpt.join("fraud_model_at_epoch_2.safetensors")).unwrap();
+    // Again without --resume or --overwrite: refused before training, nothing touched.
+    let again = run(&["--epochs", "2", "--seed", "7"]);
+    let stderr = String::from_utf8(again.stderr).unwrap();
+    assert!(!again.status.success());
+    assert_has(
+        &stderr,
+        &["holds the metrics of an earlier run", "--overwrite"],
+    );
+    std::fs::remove_file(&log).unwrap();
+    let again = run(&["--epochs", "2", "--seed", "7"]);
+    let stderr = String::from_utf8(again.stderr).unwrap();
+    assert_has(
+        &stderr,
+        &[
+            "ckpt",
+            "2 checkpoint file(s) of an earlier run",
+            "--resume",
+            "--overwrite",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(ckpt.join("fraud_model_at_epoch_2.safetensors")).unwrap(),
+        before
+    );
+    // With --overwrite the earlier files go and the new run's replace them.
+    let replaced = run(&["--epochs", "1", "--seed", "7", "--overwrite"]);
+    assert!(
+        replaced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replaced.stderr)
+    );
+    assert!(ckpt.join("fraud_model_at_epoch_1.safetensors").exists());
+    assert!(
+        !ckpt.join("fraud_model_at_epoch_2.safetensors").exists(),
+        "the earlier run's epoch 2 must be gone"
     );
 }

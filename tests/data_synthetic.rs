@@ -92,8 +92,8 @@ fn class_means_and_stds_near_the_real_ones() {
     ];
     for (j, class, mean, std) in expected {
         let (n, got_mean, got_std) = class_stats(table(), j, class);
-        // Five standard errors of a normal sample's mean and std.
-        let (se_mean, se_std) = (std / n.sqrt(), std / (2.0 * n).sqrt());
+        // Five standard errors of the sample's mean and std.
+        let (se_mean, se_std) = (std / n.sqrt(), std_error_of_std(j, mean, std, n));
         assert!(
             (got_mean - mean).abs() < 5.0 * se_mean,
             "column {j} class {class}: mean {got_mean} vs {mean}"
@@ -120,7 +120,10 @@ fn every_class_statistic_near_the_real_file() {
         for class in [0.0, 1.0] {
             let (n, mean, std) = class_stats(table(), j, class);
             let (_, real_mean, real_std) = class_stats(&real, j, class);
-            let (se_mean, se_std) = (real_std / n.sqrt(), real_std / (2.0 * n).sqrt());
+            let (se_mean, se_std) = (
+                real_std / n.sqrt(),
+                std_error_of_std(j, real_mean, real_std, n),
+            );
             assert!(
                 (mean - real_mean).abs() < 5.0 * se_mean,
                 "column {j} class {class}: mean {mean} vs real {real_mean}"
@@ -131,4 +134,26 @@ fn every_class_statistic_near_the_real_file() {
             );
         }
     }
+}
+
+/// The standard error of a sample standard deviation, `std·√((κ − 1)/(4n))` with `κ` the
+/// distribution's kurtosis: 3 for the normal features, and for `Amount` (column 29), drawn
+/// log-normal with `σ² = ln(1 + std²/mean²)`, `κ = e^(4σ²) + 2e^(3σ²) + 3e^(2σ²) − 3`.
+fn std_error_of_std(column: usize, mean: f64, std: f64, n: f64) -> f64 {
+    let kurtosis = if column == 29 {
+        let s2 = (1.0 + (std / mean).powi(2)).ln();
+        (4.0 * s2).exp() + 2.0 * (3.0 * s2).exp() + 3.0 * (2.0 * s2).exp() - 3.0
+    } else {
+        3.0
+    };
+    std * ((kurtosis - 1.0) / (4.0 * n)).sqrt()
+}
+
+#[test]
+fn amounts_are_never_negative() {
+    let amounts = table().features.column(29).to_owned();
+    assert!(
+        amounts.iter().all(|&a| a >= 0.0 && a.is_finite()),
+        "a negative or non-finite Amount"
+    );
 }

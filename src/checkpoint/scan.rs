@@ -37,6 +37,25 @@ pub fn latest(dir: &Path) -> Result<Option<(usize, PathBuf)>> {
     Ok(best)
 }
 
+/// Every file in `dir` that a run writes and a later run could mistake for its own: the
+/// epoch checkpoints and `fraud_model_best.safetensors`, sorted by name.
+///
+/// # Errors
+/// [`Error::Io`] if `dir` cannot be listed.
+pub fn run_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, "cannot list directory", e))? {
+        let entry = entry.map_err(|e| Error::io(dir, "cannot list directory", e))?;
+        let name = entry.file_name();
+        let name = name.to_str().unwrap_or_default();
+        if epoch_of(name).is_some() || name == crate::train::BEST_FILE_NAME {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Whether `file_name` is a temporary file that fraudnet writes in a checkpoint directory: a
 /// checkpoint being written (`.fraud_model_at_epoch_{epoch}.safetensors.XXXXXX.tmp`,
 /// `.fraud_model_best.safetensors.XXXXXX.tmp`) or the probe of [`super::check_writable_dir`]

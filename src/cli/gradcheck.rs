@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use clap::Args;
-use fraudnet::gradcheck::{KINK_MARGIN, STEP, check_architecture};
+use fraudnet::gradcheck::{GRADIENT_FLOOR, KINK_MARGIN, STEP, check_architecture};
 
 use super::ModelArgs;
 
@@ -34,7 +34,7 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<()> {
     }
     println!("Gradient check in f64: central differences (h = {STEP:e}) against backprop,");
     println!(
-        "relative error |a − n| / max(|a|, |n|, 1e-5), on a random batch of {} rows.",
+        "relative error |a − n| / max(|a|, |n|, {GRADIENT_FLOOR:e}), on a random batch of {} rows.",
         args.batch
     );
     let (report, kink, seed) = check_architecture(&arch, args.batch, args.seed, args.per_tensor);

@@ -31,23 +31,23 @@ pub struct TrainArgs {
     /// exists, else a built-in synthetic look-alike].
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Passes over the training rows [default from the Keras example].
+    /// Passes over the training rows (the Keras example's value).
     #[arg(long, default_value_t = 30)]
     epochs: usize,
-    /// Rows per batch; the last, partial batch is used too [default from the Keras example].
+    /// Rows per batch; the last, partial batch is used too (the Keras example's value).
     #[arg(long, default_value_t = 2048)]
     batch_size: usize,
-    /// Adam's learning rate [default from the Keras example, `Adam(1e-2)`].
-    #[arg(long, default_value_t = 1e-2)]
+    /// Adam's learning rate (the Keras example's `Adam(1e-2)`).
+    #[arg(long, default_value_t = 1e-2, allow_negative_numbers = true)]
     learning_rate: f64,
-    /// Fraction of rows, taken from the end of the file, held out for validation [default
-    /// from the Keras example].
+    /// Fraction of rows, taken from the end of the file, held out for validation (the Keras
+    /// example's value).
     #[arg(long, default_value_t = 0.2)]
     val_fraction: f64,
     #[command(flatten)]
     model: ModelArgs,
-    /// Seed of the initialisation, dropout, shuffle and synthetic-data streams [default: 1337,
-    /// the seed of Keras's examples].
+    /// Seed of the initialisation, dropout, shuffle and synthetic-data streams (1337: the seed
+    /// of Keras's examples).
     #[arg(long, default_value_t = 1337)]
     seed: u64,
     /// Threads for the matrix products [default: one per CPU core, rayon's default]. Results
@@ -84,6 +84,11 @@ pub struct TrainArgs {
     /// val_auc_roc, val_loss (lowest), val_recall or val_precision [default: none].
     #[arg(long, value_name = "METRIC")]
     keep_best: Option<fraudnet::train::KeepBest>,
+    /// Let a new run (one without --resume) delete the checkpoints of an earlier run in
+    /// --checkpoint-dir and replace an existing --metrics-log; without it such a run stops
+    /// before training, so two runs' files never mix.
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
@@ -98,6 +103,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     for stale in checkpoint::remove_stale_temporaries(&args.checkpoint_dir)? {
         println!("Removed {}, left by an interrupted write", stale.display());
     }
+    if args.resume.is_none() {
+        make_room_for_a_new_run(&args)?;
+    }
     let resume_from = args
         .resume
         .as_deref()
@@ -106,8 +114,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let (table, source) = load(&args)?;
     print_data(&table);
     let architecture = args.model.architecture(table.feature_names.len())?;
-    let prepared = train::prepare(table, args.val_fraction)
-        .with_context(|| format!("cannot prepare {source}"))?;
+    // The library's errors already name the file.
+    let prepared = train::prepare(table, args.val_fraction)?;
     println!("Number of training samples: {}", prepared.train_y.len());
     println!("Number of validation samples: {}", prepared.val_y.len());
     let positives = prepared.train_y.iter().filter(|&&y| y > 0.5).count();
@@ -175,6 +183,63 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A new run must not mix its checkpoints and metrics log with an earlier run's: stop, or with
+/// --overwrite delete the earlier checkpoints (the log is replaced when it is created).
+fn make_room_for_a_new_run(args: &TrainArgs) -> anyhow::Result<()> {
+    let earlier = checkpoint::run_files(&args.checkpoint_dir)?;
+    // A log holding epoch rows belongs to an earlier run; a header alone (a run stopped
+    // before its first epoch ended) is replaced freely.
+    let has_rows = |log: &Path| {
+        std::fs::read_to_string(log)
+            .is_ok_and(|text| text.lines().filter(|l| !l.trim().is_empty()).count() > 1)
+    };
+    if let Some(log) = args
+        .metrics_log
+        .as_deref()
+        .filter(|log| !args.overwrite && has_rows(log))
+    {
+        bail!(
+            "{}: holds the metrics of an earlier run; continue that run with --resume, \
+             choose another --metrics-log, or pass --overwrite to replace it",
+            log.display()
+        );
+    }
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    if !args.overwrite {
+        bail!(
+            "{}: holds {} checkpoint file(s) of an earlier run ({} … {}); continue it with \
+             --resume {}, choose another --checkpoint-dir, or pass --overwrite to delete them first",
+            args.checkpoint_dir.display(),
+            earlier.len(),
+            file_label(&earlier[0]),
+            file_label(&earlier[earlier.len() - 1]),
+            args.checkpoint_dir.display(),
+        );
+    }
+    for file in &earlier {
+        std::fs::remove_file(file).with_context(|| {
+            format!(
+                "{}: cannot delete the earlier run's checkpoint",
+                file.display()
+            )
+        })?;
+    }
+    println!(
+        "Deleted {} checkpoint file(s) of an earlier run in {} (--overwrite)",
+        earlier.len(),
+        args.checkpoint_dir.display()
+    );
+    Ok(())
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Checks every setting before any data is read, so a typo fails in milliseconds.
 fn validate(args: &TrainArgs) -> anyhow::Result<()> {
     if args.batch_size == 0 {
@@ -224,7 +289,9 @@ fn load(args: &TrainArgs) -> anyhow::Result<(Table, String)> {
                     data::SYNTHETIC_POSITIVES
                 );
                 println!("{message}");
-                eprintln!("warning: training on SYNTHETIC data (see the banner above)");
+                eprintln!(
+                    "warning: training on SYNTHETIC data (see the banner on standard output)"
+                );
                 let mut table = data::synthetic_table(args.seed);
                 if let Some(label) = &args.label {
                     if *label != table.label_name {

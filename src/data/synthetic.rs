@@ -10,6 +10,9 @@ use rand_chacha::ChaCha8Rng;
 use super::Table;
 use super::synthetic_stats::{CLASS_MEAN, CLASS_STD, TIME_MAX};
 
+/// Index of `Amount` among the per-class statistics (after `V1` … `V28`).
+const AMOUNT: usize = 28;
+
 /// Rows of the real file, and so of [`synthetic_table`].
 pub const SYNTHETIC_ROWS: usize = 284_807;
 /// Frauds (label 1) in the real file, and so in [`synthetic_table`].
@@ -22,9 +25,11 @@ pub const SYNTHETIC_POSITIVES: usize = 492;
 /// positions (so spread through time). `Time` is sorted uniform whole seconds running from 0 to
 /// 172,792, as in the real file. Every other feature of a row of class `c` is drawn from
 /// `N(meanᶜⱼ, stdᶜⱼ²)`, independently, with the per-class means and population standard
-/// deviations of the real file (`synthetic_stats.rs`); the Keras model can learn it, but no claim
-/// is made that its scores match those on the real data (real features are not normal and are
-/// correlated within a class; `Amount` can come out negative here).
+/// deviations of the real file (`synthetic_stats.rs`), except `Amount`, which is never negative
+/// and heavily skewed in the real file: it is drawn log-normal with that mean and standard
+/// deviation (`σ² = ln(1 + s²/m²)`, `μ = ln m − σ²/2`). The Keras model can learn it, but no
+/// claim is made that its scores match those on the real data (real features are not normal
+/// and are correlated within a class).
 ///
 /// Random numbers: one `ChaCha8Rng::seed_from_u64(seed)` stream, used in this order: fraud
 /// positions (`rand::seq::index::sample`), times, then the features row by row.
@@ -52,13 +57,14 @@ pub fn synthetic_table(seed: u64) -> Table {
     for ((mut row, &label), &time) in features.rows_mut().into_iter().zip(&labels).zip(&times) {
         let class = usize::from(label == 1.0);
         row[0] = time as f32;
-        for (value, (&mean, &std)) in row
-            .iter_mut()
-            .skip(1)
-            .zip(CLASS_MEAN[class].iter().zip(&CLASS_STD[class]))
-        {
+        for (j, (&mean, &std)) in CLASS_MEAN[class].iter().zip(&CLASS_STD[class]).enumerate() {
             let z: f64 = StandardNormal.sample(&mut rng);
-            *value = (mean + std * z) as f32;
+            row[1 + j] = if j == AMOUNT {
+                let sigma2 = (1.0 + (std / mean).powi(2)).ln();
+                ((mean.ln() - sigma2 / 2.0) + sigma2.sqrt() * z).exp() as f32
+            } else {
+                (mean + std * z) as f32
+            };
         }
     }
 
