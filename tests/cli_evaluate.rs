@@ -114,16 +114,10 @@ fn evaluate_reproduces_training_validation_metrics_and_draws_the_curve() {
         let m = saved.meta.metrics;
         let auc_pr: f64 = cells[col("val_auc_pr")].parse().unwrap();
         let auc_roc: f64 = cells[col("val_auc_roc")].parse().unwrap();
-        // (Within an ulp: serde_json reads the checkpoint's JSON floats without
-        // `float_roundtrip`.)
-        assert!(
-            (auc_pr - m.val_auc_pr.unwrap()).abs() < 1e-15,
-            "epoch {epoch}"
-        );
-        assert!(
-            (auc_roc - m.val_auc_roc.unwrap()).abs() < 1e-15,
-            "epoch {epoch}"
-        );
+        // Exactly: the log writes the shortest round-tripping decimal, and serde_json (with
+        // `float_roundtrip`) reads the checkpoint's back to the same f64.
+        assert_eq!(Some(auc_pr), m.val_auc_pr, "epoch {epoch}");
+        assert_eq!(Some(auc_roc), m.val_auc_roc, "epoch {epoch}");
         assert!((0.0..=1.0).contains(&auc_pr) && (0.0..=1.0).contains(&auc_roc));
         auc_pr_by_epoch.push(auc_pr);
     }
@@ -159,9 +153,8 @@ fn evaluate_reproduces_training_validation_metrics_and_draws_the_curve() {
             }
         );
         let curve = Curve::new(&scored.probs, &scored.labels);
-        let close = |a: Option<f64>, b: Option<f64>| (a.unwrap() - b.unwrap()).abs() < 1e-15;
-        assert!(close(curve.average_precision(), m.val_auc_pr));
-        assert!(close(curve.roc_auc(), m.val_auc_roc));
+        assert_eq!(curve.average_precision(), m.val_auc_pr);
+        assert_eq!(curve.roc_auc(), m.val_auc_roc);
         assert_eq!(curve.at(0.5), m.val);
 
         // The command: counts at 0.5 as training printed them.
