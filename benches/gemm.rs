@@ -33,7 +33,26 @@ const SHAPES: [(&str, usize, usize, usize, bool, bool); 8] = [
     ("dx_out_2048x1x256_Bt", 2048, 1, 256, false, true),
 ];
 
-fn bench_shape(c: &mut Criterion, group: &str, shapes: &[(&str, usize, usize, usize, bool, bool)]) {
+/// A product `out = A·B` as one of the benchmarked implementations computes it.
+type Product = fn(ArrayView2<f32>, ArrayView2<f32>, &mut Array2<f32>);
+
+/// fraudnet's kernel.
+fn ours(a: ArrayView2<f32>, b: ArrayView2<f32>, out: &mut Array2<f32>) {
+    matmul_into(a, b, out.view_mut(), Epilogue::None)
+}
+
+/// `matrixmultiply` through ndarray's `general_mat_mul`: single-threaded, the alternative to
+/// our own micro-kernel; compare with `RAYON_NUM_THREADS=1 cargo bench --bench gemm`.
+fn theirs(a: ArrayView2<f32>, b: ArrayView2<f32>, out: &mut Array2<f32>) {
+    ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, out)
+}
+
+fn bench_shape(
+    c: &mut Criterion,
+    group: &str,
+    shapes: &[(&str, usize, usize, usize, bool, bool)],
+    product: Product,
+) {
     let mut g = c.benchmark_group(group);
     for &(name, m, k, n, ta, tb) in shapes {
         let a = if ta { random(k, m, 1) } else { random(m, k, 1) };
@@ -43,46 +62,28 @@ fn bench_shape(c: &mut Criterion, group: &str, shapes: &[(&str, usize, usize, us
         let mut out = Array2::<f32>::zeros((m, n));
         g.throughput(Throughput::Elements((2 * m * k * n) as u64));
         g.bench_function(BenchmarkId::from_parameter(name), |bench| {
-            bench.iter(|| matmul_into(av, bv, out.view_mut(), Epilogue::None))
+            bench.iter(|| product(av, bv, &mut out))
         });
     }
     g.finish();
 }
+
+/// The square probe's shape.
+const SQUARE: (&str, usize, usize, usize, bool, bool) =
+    ("square_1024", 1024, 1024, 1024, false, false);
 
 fn shapes(c: &mut Criterion) {
-    bench_shape(c, "gemm", &SHAPES);
+    bench_shape(c, "gemm", &SHAPES, ours);
 }
 
-/// The same shapes through `matrixmultiply` (ndarray's `general_mat_mul`, one thread), the
-/// alternative to our own micro-kernel: compare with `RAYON_NUM_THREADS=1 cargo bench --bench gemm`.
 fn matrixmultiply(c: &mut Criterion) {
-    let mut g = c.benchmark_group("matrixmultiply");
-    for &(name, m, k, n, ta, tb) in
-        SHAPES
-            .iter()
-            .chain(&[("square_1024", 1024, 1024, 1024, false, false)])
-    {
-        let a = if ta { random(k, m, 1) } else { random(m, k, 1) };
-        let b = if tb { random(n, k, 2) } else { random(k, n, 2) };
-        let av: ArrayView2<f32> = if ta { a.t() } else { a.view() };
-        let bv: ArrayView2<f32> = if tb { b.t() } else { b.view() };
-        let mut out = Array2::<f32>::zeros((m, n));
-        g.throughput(Throughput::Elements((2 * m * k * n) as u64));
-        g.bench_function(BenchmarkId::from_parameter(name), |bench| {
-            bench.iter(|| ndarray::linalg::general_mat_mul(1.0, &av, &bv, 0.0, &mut out))
-        });
-    }
-    g.finish();
+    let all: Vec<_> = SHAPES.iter().copied().chain([SQUARE]).collect();
+    bench_shape(c, "matrixmultiply", &all, theirs);
 }
 
 fn peak(c: &mut Criterion) {
-    bench_shape(
-        c,
-        "peak",
-        &[("square_1024", 1024, 1024, 1024, false, false)],
-    );
+    bench_shape(c, "peak", &[SQUARE], ours);
 }
-
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();

@@ -30,15 +30,19 @@ impl Confusion {
         threshold: F,
     ) {
         assert_eq!(probs.len(), targets.len(), "Confusion::add: lengths differ");
+        let half = F::from(0.5).expect("0.5 fits F");
         for (&p, &y) in probs.iter().zip(targets) {
-            let predicted = p > threshold;
-            let actual = y > F::from(0.5).expect("0.5 fits F");
-            match (predicted, actual) {
-                (true, true) => self.tp += 1,
-                (true, false) => self.fp += 1,
-                (false, false) => self.tn += 1,
-                (false, true) => self.fn_ += 1,
-            }
+            self.count(p > threshold, y > half);
+        }
+    }
+
+    /// Counts one sample: flagged or not, fraud or not.
+    fn count(&mut self, predicted: bool, actual: bool) {
+        match (predicted, actual) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, false) => self.tn += 1,
+            (false, true) => self.fn_ += 1,
         }
     }
 
@@ -59,12 +63,7 @@ impl Confusion {
         );
         let half = F::from(0.5).expect("0.5 fits F");
         for (&z, &y) in logits.iter().zip(targets) {
-            match (crate::layers::Sigmoid::value(z) > half, y > half) {
-                (true, true) => self.tp += 1,
-                (true, false) => self.fp += 1,
-                (false, false) => self.tn += 1,
-                (false, true) => self.fn_ += 1,
-            }
+            self.count(crate::layers::Sigmoid::value(z) > half, y > half);
         }
     }
 

@@ -173,44 +173,36 @@ impl<F> Default for BackwardScratch<F> {
 /// `out = (dz·Wᵀ) ⊙ masks ⊙ 1[relu_output > 0]`: the gradient handed to the previous layer,
 /// with one Dropout mask and the ReLU fused into the product; further masks (two Dropout
 /// layers in a row) are applied after it.
-fn backward_product<F: NdFloat>(
+fn backward_product<'m, F: NdFloat>(
     dz: ArrayView2<F>,
     kernel_t: ArrayView2<F>,
     mut out: ArrayViewMut2<F>,
     relu_output: Option<ArrayView2<F>>,
-    masks: &[ArrayView2<F>],
+    masks: impl Iterator<Item = ArrayView2<'m, F>>,
 ) {
-    match masks {
-        [] | [_] => linalg::matmul_into(
-            dz,
-            kernel_t,
-            out,
-            Epilogue::Gate {
-                relu_output,
-                mask: masks.first().copied(),
-            },
-        ),
-        [first, rest @ ..] => {
-            linalg::matmul_into(
-                dz,
-                kernel_t,
-                out.view_mut(),
-                Epilogue::Gate {
-                    relu_output: None,
-                    mask: Some(*first),
-                },
-            );
-            for mask in rest {
-                out.zip_mut_with(mask, |v, &m| *v *= m);
+    let mut masks = masks.peekable();
+    let first = masks.next();
+    if masks.peek().is_none() {
+        let gate = Epilogue::Gate {
+            relu_output,
+            mask: first,
+        };
+        return linalg::matmul_into(dz, kernel_t, out, gate);
+    }
+    let gate = Epilogue::Gate {
+        relu_output: None,
+        mask: first,
+    };
+    linalg::matmul_into(dz, kernel_t, out.view_mut(), gate);
+    for mask in masks {
+        out.zip_mut_with(&mask, |v, &m| *v *= m);
+    }
+    if let Some(y) = relu_output {
+        out.zip_mut_with(&y, |v, &y| {
+            if y <= F::zero() {
+                *v = F::zero()
             }
-            if let Some(y) = relu_output {
-                out.zip_mut_with(&y, |v, &y| {
-                    if y <= F::zero() {
-                        *v = F::zero()
-                    }
-                });
-            }
-        }
+        });
     }
 }
 
@@ -390,11 +382,10 @@ impl<F: NdFloat> Sequential<F> {
     /// Gives `pass` one output array per layer, `[n, width]`, and a mask per Dropout layer in
     /// `Mode::Train`, reusing what is already the right shape.
     fn size_pass(&self, pass: &mut ForwardPass<F>, n: usize, mode: Mode) {
-        let widths = self.output_widths();
         pass.outputs
-            .resize_with(widths.len(), || Array2::zeros((0, 0)));
-        pass.masks.resize_with(widths.len(), || None);
-        for (l, &w) in widths.iter().enumerate() {
+            .resize_with(self.layers.len(), || Array2::zeros((0, 0)));
+        pass.masks.resize_with(self.layers.len(), || None);
+        for (l, w) in self.output_widths().enumerate() {
             if pass.outputs[l].dim() != (n, w) {
                 pass.outputs[l] = Array2::zeros((n, w));
             }
@@ -407,18 +398,23 @@ impl<F: NdFloat> Sequential<F> {
         }
     }
 
-    /// Each layer's output width.
-    fn output_widths(&self) -> Vec<usize> {
-        let mut width = self.architecture.inputs;
+    /// Each layer's output width, in layer order.
+    fn output_widths(&self) -> impl Iterator<Item = usize> + '_ {
         self.layers
             .iter()
-            .map(|l| {
+            .scan(self.architecture.inputs, |width, l| {
                 if let Layer::Dense { dense, .. } = l {
-                    width = dense.d_out();
+                    *width = dense.d_out();
                 }
-                width
+                Some(*width)
             })
-            .collect()
+    }
+
+    /// The index of the last Dense layer before layer `l`, if any.
+    fn dense_before(&self, l: usize) -> Option<usize> {
+        (0..l)
+            .rev()
+            .find(|&i| matches!(self.layers[i], Layer::Dense { .. }))
     }
 
     /// Backward pass: from `dlogits = ∂L/∂logits` back through every layer, returning the
@@ -467,17 +463,9 @@ impl<F: NdFloat> Sequential<F> {
         input_grad: bool,
     ) {
         let n = x.nrows();
-        let dense: Vec<usize> = self
-            .layers
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| matches!(l, Layer::Dense { .. }))
-            .map(|(i, _)| i)
-            .collect();
-        let last = *dense.last().expect("a model has a Dense layer");
-        assert_eq!(
-            last,
-            self.layers.len() - 1,
+        let last = self.layers.len() - 1;
+        assert!(
+            matches!(self.layers[last], Layer::Dense { .. }),
             "Sequential::backward: the model must end in a Dense layer"
         );
         assert_eq!(
@@ -486,16 +474,17 @@ impl<F: NdFloat> Sequential<F> {
             "Sequential::backward: {} dlogits for {n} rows",
             dlogits.len()
         );
-        let widths = self.output_widths();
         if scratch.ones.len() != n {
             scratch.ones = Array1::ones(n);
         }
         scratch
             .dz
             .resize_with(self.layers.len(), || Array2::zeros((0, 0)));
-        for &l in &dense {
-            if scratch.dz[l].dim() != (n, widths[l]) {
-                scratch.dz[l] = Array2::zeros((n, widths[l]));
+        // Each Dense layer's dz has its output's shape; reallocated only when that changes.
+        for (l, layer) in self.layers.iter().enumerate() {
+            let shape = pass.outputs[l].dim();
+            if matches!(layer, Layer::Dense { .. }) && scratch.dz[l].dim() != shape {
+                scratch.dz[l] = Array2::zeros(shape);
             }
         }
         // The last layer's pre-activation gradient: dlogits, through its ReLU if it has one.
@@ -516,7 +505,17 @@ impl<F: NdFloat> Sequential<F> {
                     g
                 }
             });
-        for (q, &l) in dense.iter().enumerate().rev() {
+        // Walk the Dense layers from the last down; `q` counts them, naming their gradients.
+        let mut q = self
+            .layers
+            .iter()
+            .filter(|l| matches!(l, Layer::Dense { .. }))
+            .count();
+        let mut next = Some(last);
+        while let Some(l) = next {
+            q -= 1;
+            let prev = self.dense_before(l);
+            next = prev;
             let Layer::Dense { dense: layer, .. } = &self.layers[l] else {
                 unreachable!()
             };
@@ -546,12 +545,9 @@ impl<F: NdFloat> Sequential<F> {
                 Epilogue::None,
             );
             // The Dropout masks between the previous Dense layer (or the input) and this one.
-            let first_between = if q > 0 { dense[q - 1] + 1 } else { 0 };
-            let dropout_masks: Vec<ArrayView2<F>> = (first_between..l)
-                .filter_map(|i| pass.masks[i].as_ref().map(|m| m.view()))
-                .collect();
-            if q > 0 {
-                let p = dense[q - 1];
+            let masks = (prev.map_or(0, |p| p + 1)..l)
+                .filter_map(|i| pass.masks[i].as_ref().map(|m| m.view()));
+            if let Some(p) = prev {
                 let Layer::Dense {
                     relu: prev_relu, ..
                 } = &self.layers[p]
@@ -560,18 +556,12 @@ impl<F: NdFloat> Sequential<F> {
                 };
                 let relu_output = prev_relu.then(|| pass.outputs[p].view());
                 let dz_prev = before[p].view_mut();
-                backward_product(dz, layer.kernel.t(), dz_prev, relu_output, &dropout_masks);
+                backward_product(dz, layer.kernel.t(), dz_prev, relu_output, masks);
             } else if input_grad {
                 if scratch.dx.dim() != (n, self.architecture.inputs) {
                     scratch.dx = Array2::zeros((n, self.architecture.inputs));
                 }
-                backward_product(
-                    dz,
-                    layer.kernel.t(),
-                    scratch.dx.view_mut(),
-                    None,
-                    &dropout_masks,
-                );
+                backward_product(dz, layer.kernel.t(), scratch.dx.view_mut(), None, masks);
             }
         }
     }

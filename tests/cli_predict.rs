@@ -16,28 +16,17 @@ use fraudnet::predict::{Scorer, score_stream};
 fn train(dir: &Path) -> (PathBuf, PathBuf) {
     let data = write(dir, "small.csv", small_csv(2500, 6, 25));
     let ckpt = dir.join("ckpt");
-    let out = fraudnet()
-        .args([
-            "train",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "256",
-            "--hidden",
-            "16,8",
-        ])
-        .args(["--dropout", "0,0"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--checkpoint-dir")
-        .arg(&ckpt)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let flags = [
+        "--epochs",
+        "1",
+        "--batch-size",
+        "256",
+        "--hidden",
+        "16,8",
+        "--dropout",
+        "0,0",
+    ];
+    common::train_ok(&data, &ckpt, &flags);
     (data, ckpt.join(checkpoint::file_name(1)))
 }
 

@@ -72,11 +72,7 @@ fn redirected_log_has_each_epoch_line_once_and_no_control_bytes() {
         "{stdout}"
     );
     // A checkpoint per epoch, 1-based, no temporary files left behind.
-    let mut names: Vec<String> = std::fs::read_dir(&ckpt)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = common::file_names(&ckpt);
     assert_eq!(
         names,
         [
@@ -103,33 +99,21 @@ fn same_seed_same_checkpoint_bytes_for_1_and_2_threads() {
     let data = write(dir.path(), "small.csv", small_csv(2000, 5, 20));
     let run = |threads: &str, sub: &str| {
         let ckpt = dir.path().join(sub);
-        let out = fraudnet()
-            .args([
-                "train",
-                "--epochs",
-                "2",
-                "--batch-size",
-                "128",
-                "--hidden",
-                "32,32",
-                "--dropout",
-                "0.2,0.2",
-                "--seed",
-                "9",
-                "--threads",
-                threads,
-            ])
-            .arg("--data")
-            .arg(&data)
-            .arg("--checkpoint-dir")
-            .arg(&ckpt)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let flags = [
+            "--epochs",
+            "2",
+            "--batch-size",
+            "128",
+            "--hidden",
+            "32,32",
+            "--dropout",
+            "0.2,0.2",
+            "--seed",
+            "9",
+            "--threads",
+            threads,
+        ];
+        common::train_ok(&data, &ckpt, &flags);
         std::fs::read(ckpt.join("fraud_model_at_epoch_2.safetensors")).unwrap()
     };
     assert!(

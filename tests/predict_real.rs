@@ -17,19 +17,7 @@ fn evaluate_and_predict_a_real_checkpoint() {
     };
     let dir = tempfile::tempdir().unwrap();
     let ckpt = dir.path().join("ckpt");
-    let out = fraudnet()
-        .args(["train", "--epochs", "1"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--checkpoint-dir")
-        .arg(&ckpt)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::train_ok(&data, &ckpt, &["--epochs", "1"]);
     let path = ckpt.join(checkpoint::file_name(1));
     let saved = checkpoint::load(&path).unwrap();
     let m = saved.meta.metrics;

@@ -71,11 +71,7 @@ fn two_epochs_on_the_real_data() {
         assert_eq!(val.iter().sum::<u64>(), 56_961, "{line}");
         assert_eq!(val[0] + val[3], 75, "{line}");
     }
-    let mut names: Vec<String> = std::fs::read_dir(&ckpt)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = common::file_names(&ckpt);
     assert_eq!(
         names,
         [

@@ -65,6 +65,36 @@ pub fn small_csv(rows: usize, features: usize, every: usize) -> String {
     s
 }
 
+/// Runs `fraudnet train --data data --checkpoint-dir ckpt` with `flags`, asserts it succeeds,
+/// and returns its standard output.
+pub fn train_ok(data: &std::path::Path, ckpt: &std::path::Path, flags: &[&str]) -> String {
+    let out = fraudnet()
+        .arg("train")
+        .args(flags)
+        .arg("--data")
+        .arg(data)
+        .arg("--checkpoint-dir")
+        .arg(ckpt)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The names of the files in `dir`, sorted.
+pub fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Writes `contents` to `name` in `dir` and returns the path.
 pub fn write(dir: &std::path::Path, name: &str, contents: impl AsRef<[u8]>) -> std::path::PathBuf {
     let path = dir.join(name);
