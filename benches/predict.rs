@@ -34,7 +34,8 @@ fn bench_predict(c: &mut Criterion) {
     let architecture = Architecture::mlp(features, &[256, 256, 256], &[0.0, 0.3, 0.3])
         .expect("the reference architecture");
     let scorer = Scorer {
-        model: Sequential::new(&architecture, &mut rng::stream(1337, Stream::Init)),
+        model: Sequential::new(&architecture, &mut rng::stream(1337, Stream::Init))
+            .expect("a valid architecture"),
         standardizer: Standardizer {
             mean: Array1::zeros(features),
             std: Array1::ones(features),

@@ -33,8 +33,9 @@ fn bench(c: &mut Criterion) {
     let mut model = Sequential::<f32>::new(
         &Architecture::reference(),
         &mut rng::stream(1, Stream::Init),
-    );
-    let mut adam = Adam::new(AdamConfig::default(), &model.param_shapes());
+    )
+    .expect("the reference architecture is valid");
+    let mut adam = Adam::new(AdamConfig::default(), &model);
     let mut workspace = StepWorkspace::default();
     let mut dropout = rng::stream(1, Stream::Dropout);
     let mut g = c.benchmark_group("training");
@@ -47,7 +48,9 @@ fn bench(c: &mut Criterion) {
                 rows: &order[..2048],
                 class_weight: [1.0 / 8000.0, 1.0 / 16.0],
             };
-            train_step(&mut model, &mut adam, &mut workspace, batch, &mut dropout).loss
+            train_step(&mut model, &mut adam, &mut workspace, batch, &mut dropout)
+                .expect("one logit")
+                .loss
         })
     });
     let val_x = Array2::random_using(
@@ -60,7 +63,11 @@ fn bench(c: &mut Criterion) {
         2 * 56_961 * (30 * 256 + 2 * 256 * 256 + 256) as u64,
     ));
     g.bench_function("validation_56961", |b| {
-        b.iter(|| evaluate(&model, val_x.view(), val_y.view()).0)
+        b.iter(|| {
+            evaluate(&model, val_x.view(), val_y.view())
+                .expect("one logit")
+                .0
+        })
     });
     g.finish();
 }

@@ -58,8 +58,11 @@ use crate::rng::{self, Stream};
 
 /// The value of the `format` metadata key.
 pub const FORMAT: &str = "fraudnet-checkpoint";
-/// The checkpoint format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The checkpoint format version this build writes; it reads every version from 1 up to it.
+///
+/// - 1: Dense layers in the architecture say `"relu": true|false`;
+/// - 2: Dense layers name their activation, `"activation": "relu"|"linear"|"sigmoid"|"tanh"`.
+pub const FORMAT_VERSION: u32 = 2;
 /// Largest checkpoint file accepted, in bytes (the reference model's is about 1.7 MB).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
@@ -138,22 +141,31 @@ pub fn to_bytes(
     adam: &Adam<f32>,
     meta: &CheckpointMeta,
 ) -> Result<Vec<u8>> {
-    let names = model.param_names();
     let mut owned: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = Vec::new();
-    for (k, (name, p)) in names.iter().zip(model.params()).enumerate() {
-        let shape = p.shape().to_vec();
-        owned.push((name.clone(), shape.clone(), Dtype::F32, f32_bytes(p.iter())));
+    for p in model.parameters() {
+        let name = p.name;
+        let shape = p.value.shape().to_vec();
+        let slot = adam.slot(name).ok_or_else(|| Error::Checkpoint {
+            path: "<checkpoint>".into(),
+            message: format!("the optimizer has no state for parameter {name}"),
+        })?;
+        owned.push((
+            name.to_string(),
+            shape.clone(),
+            Dtype::F32,
+            f32_bytes(p.value.iter()),
+        ));
         owned.push((
             format!("optimizer/m/{name}"),
             shape.clone(),
             Dtype::F32,
-            f32_bytes(adam.m[k].iter()),
+            f32_bytes(slot.m.iter()),
         ));
         owned.push((
             format!("optimizer/v/{name}"),
             shape,
             Dtype::F32,
-            f32_bytes(adam.v[k].iter()),
+            f32_bytes(slot.v.iter()),
         ));
     }
     owned.push((
@@ -335,9 +347,12 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
         .get("format_version")
         .cloned()
         .unwrap_or(serde_json::Value::Null);
-    if version.as_u64() != Some(FORMAT_VERSION as u64) {
+    if !version
+        .as_u64()
+        .is_some_and(|v| (1..=u64::from(FORMAT_VERSION)).contains(&v))
+    {
         return Err(bad(format!(
-            "format version {version}, but this fraudnet reads version {FORMAT_VERSION}"
+            "format version {version}, but this fraudnet reads versions 1 to {FORMAT_VERSION}"
         )));
     }
     let meta: CheckpointMeta = serde_json::from_value(value)
@@ -349,7 +364,11 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     })?;
     // Refuse an architecture larger than the file could hold before allocating it: every
     // parameter is stored three times (value, m, v) in at least 4 bytes.
-    if param_count(&meta.architecture).is_none_or(|n| n.saturating_mul(12) > bytes.len()) {
+    if meta
+        .architecture
+        .parameter_count()
+        .is_none_or(|n| n.saturating_mul(12) > bytes.len())
+    {
         return Err(bad(format!(
             "metadata describes an architecture larger than the file could hold ({} inputs, \
              layers {:?})",
@@ -382,22 +401,22 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
             meta.architecture.inputs
         )));
     }
-    let mut model = Sequential::<f32>::new(&meta.architecture, &mut rng::stream(0, Stream::Init));
-    let names = model.param_names();
-    let mut adam = Adam::new(meta.adam, &model.param_shapes());
-    let shapes = model.param_shapes();
+    let mut model = Sequential::<f32>::new(&meta.architecture, &mut rng::stream(0, Stream::Init))
+        .map_err(|e| bad(format!("cannot build its architecture: {e}")))?;
+    let mut adam = Adam::new(meta.adam, &model);
     let mut expected: Vec<String> = vec!["optimizer/iterations".into()];
-    for (k, name) in names.iter().enumerate() {
-        let values = read_f32(&tensors, name, &shapes[k], path)?;
-        model.params_mut()[k].assign(&values);
-        adam.m[k] = read_f32(&tensors, &format!("optimizer/m/{name}"), &shapes[k], path)?;
-        adam.v[k] = read_f32(&tensors, &format!("optimizer/v/{name}"), &shapes[k], path)?;
+    for slot in &mut adam.slots {
+        let name = slot.name.clone();
+        let shape = slot.m.shape().to_vec();
+        slot.m = read_f32(&tensors, &format!("optimizer/m/{name}"), &shape, path)?;
+        slot.v = read_f32(&tensors, &format!("optimizer/v/{name}"), &shape, path)?;
         expected.extend([
             name.clone(),
             format!("optimizer/m/{name}"),
             format!("optimizer/v/{name}"),
         ]);
     }
+    read_parameters(&tensors, &mut model, path)?;
     let t = tensors
         .tensor("optimizer/iterations")
         .map_err(|_| bad("tensor \"optimizer/iterations\" is missing".into()))?;
@@ -435,19 +454,6 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
         )));
     }
     Ok(Checkpoint { meta, model, adam })
-}
-
-/// Parameters of an architecture, or `None` if the count overflows.
-fn param_count(arch: &Architecture) -> Option<usize> {
-    let mut d_in = arch.inputs;
-    let mut total = 0usize;
-    for spec in &arch.layers {
-        if let crate::model::LayerSpec::Dense { units, .. } = *spec {
-            total = total.checked_add(d_in.checked_mul(units)?.checked_add(units)?)?;
-            d_in = units;
-        }
-    }
-    Some(total)
 }
 
 /// Reads tensor `name` as f32 with the expected `shape` (F64 tensors are rounded to f32, so
@@ -518,10 +524,19 @@ pub fn load_weights(path: &Path, model: &mut Sequential<f32>) -> Result<()> {
         path: path.to_path_buf(),
         message: format!("not a valid safetensors file ({e})"),
     })?;
-    let shapes = model.param_shapes();
-    for (k, name) in model.param_names().iter().enumerate() {
-        let values = read_f32(&tensors, name, &shapes[k], path)?;
-        model.params_mut()[k].assign(&values);
+    read_parameters(&tensors, model, path)
+}
+
+/// Reads every parameter of `model` from `tensors` by its Keras name.
+///
+/// # Errors
+/// [`Error::Checkpoint`] if a parameter is missing, has the wrong shape or dtype, or is not
+/// finite.
+fn read_parameters(tensors: &SafeTensors, model: &mut Sequential<f32>, path: &Path) -> Result<()> {
+    for p in model.parameters_mut() {
+        let mut value = p.value;
+        let shape = value.shape().to_vec();
+        value.assign(&read_f32(tensors, p.name, &shape, path)?);
     }
     Ok(())
 }

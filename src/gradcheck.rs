@@ -7,9 +7,10 @@
 
 use ndarray::{Array, Array1, Array2, ArrayView1, ArrayView2, Dimension};
 
-use crate::layers::Mode;
-use crate::loss::weighted_bce_with_logits;
-use crate::model::{Masks, Sequential};
+use crate::activation::Activation;
+use crate::error::Result;
+use crate::loss::{check_output_width, weighted_bce_with_logits};
+use crate::model::{Architecture, Mode, Sequential, reference};
 
 /// The finite-difference step `h`.
 pub const STEP: f64 = 1e-5;
@@ -69,15 +70,18 @@ pub struct TensorCheck {
 ///
 /// # Shapes
 /// `x: [batch, inputs]`, `targets`, `sample_weight: [batch]`.
+///
+/// # Errors
+/// [`crate::Error::Config`] when the model does not output one logit per row.
 pub fn model_loss(
     model: &Sequential<f64>,
     x: ArrayView2<f64>,
     targets: ArrayView1<f64>,
     sample_weight: ArrayView1<f64>,
     masks: &[Array2<f64>],
-) -> f64 {
-    let pass = model.forward(x, Mode::Train, Some(Masks::Given(masks)));
-    weighted_bce_with_logits(pass.logits(), targets, sample_weight).0
+) -> Result<f64> {
+    let pass = model.forward(x, Mode::train_with_masks(masks));
+    Ok(weighted_bce_with_logits(pass.outputs(), targets, sample_weight)?.0)
 }
 
 /// Checks every parameter of `model`, and its input, against central differences of
@@ -86,6 +90,9 @@ pub fn model_loss(
 /// # Shapes
 /// `x: [batch, inputs]`, `targets`, `sample_weight: [batch]`; `masks` one per Dropout layer,
 /// each shaped like that layer's input.
+///
+/// # Errors
+/// [`crate::Error::Config`] when the model does not output one logit per row.
 pub fn check_model(
     model: &Sequential<f64>,
     x: &Array2<f64>,
@@ -93,69 +100,59 @@ pub fn check_model(
     sample_weight: &Array1<f64>,
     masks: &[Array2<f64>],
     per_tensor: usize,
-) -> Vec<TensorCheck> {
-    let pass = model.forward(x.view(), Mode::Train, Some(Masks::Given(masks)));
+) -> Result<Vec<TensorCheck>> {
+    check_output_width(model.outputs())?;
+    let pass = model.forward(x.view(), Mode::train_with_masks(masks));
     let (_, dlogits) =
-        weighted_bce_with_logits(pass.logits(), targets.view(), sample_weight.view());
+        weighted_bce_with_logits(pass.outputs(), targets.view(), sample_weight.view())?;
     let (grads, dx) = model.backward(x.view(), &pass, dlogits.view());
+    // The width was checked above, so the loss cannot fail below.
+    let loss = |m: &Sequential<f64>, x: ArrayView2<f64>| {
+        model_loss(m, x, targets.view(), sample_weight.view(), masks).unwrap_or(f64::NAN)
+    };
     let mut report = Vec::new();
-    for (k, name) in model.param_names().into_iter().enumerate() {
-        let mut param = model.params()[k].to_owned();
+    for ((k, p), analytic) in model.parameters().enumerate().zip(grads.views()) {
+        let mut param = p.value.to_owned();
         let at = spread(param.len(), per_tensor);
-        let numeric = numeric_gradient(&mut param, &at, |p| {
+        let numeric = numeric_gradient(&mut param, &at, |values| {
             let mut m = model.clone();
-            m.params_mut()[k].assign(p);
-            model_loss(&m, x.view(), targets.view(), sample_weight.view(), masks)
+            if let Some(mut target) = m.parameters_mut().nth(k) {
+                target.value.assign(values);
+            }
+            loss(&m, x.view())
         });
-        let analytic = grads[k]
-            .as_standard_layout()
-            .iter()
-            .copied()
-            .collect::<Vec<_>>();
+        let analytic = analytic.iter().copied().collect::<Vec<_>>();
         report.push(TensorCheck {
-            name,
+            name: p.name.to_string(),
             checked: at.len(),
             max_relative_error: max_relative_error(&analytic, &at, &numeric),
         });
     }
     let mut input = x.clone();
     let at = spread(input.len(), per_tensor);
-    let numeric = numeric_gradient(&mut input, &at, |x| {
-        model_loss(model, x.view(), targets.view(), sample_weight.view(), masks)
-    });
+    let numeric = numeric_gradient(&mut input, &at, |x| loss(model, x.view()));
     let analytic = dx.iter().copied().collect::<Vec<_>>();
     report.push(TensorCheck {
         name: "input".into(),
         checked: at.len(),
         max_relative_error: max_relative_error(&analytic, &at, &numeric),
     });
-    report
+    Ok(report)
 }
 
 /// The smallest `|z|` over every ReLU input of a forward pass: how far the sample point is from
 /// a kink, where the function is not differentiable and central differences are meaningless.
-/// A check is sound when this is well above `STEP` times the largest input.
+/// A check is sound when this is well above `STEP` times the largest input. Without ReLU it is
+/// infinite (sigmoid, tanh and identity are smooth).
 pub fn distance_to_kink(model: &Sequential<f64>, x: ArrayView2<f64>, masks: &[Array2<f64>]) -> f64 {
-    use crate::model::Layer;
-    let pass = model.forward(x, Mode::Train, Some(Masks::Given(masks)));
-    let mut nearest = f64::INFINITY;
-    for (l, layer) in model.layers.iter().enumerate() {
-        if let Layer::Dense {
-            dense, relu: true, ..
-        } = layer
-        {
-            let input = if l == 0 {
-                x
-            } else {
-                pass.outputs[l - 1].view()
-            };
-            nearest = dense
-                .forward(input)
-                .iter()
-                .fold(nearest, |m, z| m.min(z.abs()));
-        }
-    }
-    nearest
+    let pass = reference::forward(model, x, Mode::train_with_masks(masks));
+    model
+        .blocks()
+        .iter()
+        .zip(&pass.pre_activations)
+        .filter(|(block, _)| block.activation == Activation::Relu)
+        .flat_map(|(_, z)| z.iter())
+        .fold(f64::INFINITY, |m, z| m.min(z.abs()))
 }
 
 /// `count` flat indices spread evenly over `0..len` (all of them when `count ≥ len`).
@@ -166,22 +163,21 @@ pub fn spread(len: usize, count: usize) -> Vec<usize> {
     (0..count).map(|i| i * len / count).collect()
 }
 
-/// Random dropout masks for every Dropout layer of `model` at batch size `batch`.
+/// Random dropout masks for every Dropout layer of `model` at batch size `batch`, each
+/// `[batch, units of the Dense layer before it]`.
 pub fn random_masks(
     model: &Sequential<f64>,
     batch: usize,
     rng: &mut crate::rng::Rng,
 ) -> Vec<Array2<f64>> {
-    use crate::model::Layer;
-    let mut width = model.architecture.inputs;
-    let mut masks = Vec::new();
-    for layer in &model.layers {
-        match layer {
-            Layer::Dense { dense, .. } => width = dense.d_out(),
-            Layer::Dropout { dropout, .. } => masks.push(dropout.mask((batch, width), rng)),
-        }
-    }
-    masks
+    model
+        .blocks()
+        .iter()
+        .filter_map(|b| {
+            let dropout = b.dropout?;
+            Some(dropout.mask((batch, b.dense.d_out()), rng))
+        })
+        .collect()
 }
 
 /// A whole-model check for `architecture` on a random batch, as `fraudnet gradcheck` runs it:
@@ -192,16 +188,19 @@ pub fn random_masks(
 /// A sample point is only sound away from the ReLU kinks, so seeds `seed, seed + 1, …` are
 /// tried (at most [`KINK_ATTEMPTS`]) until every ReLU input is at least [`KINK_MARGIN`] from 0.
 /// Returns the report, the sample point's [`distance_to_kink`] and the seed used.
+///
+/// # Errors
+/// [`crate::Error::Config`] when the architecture is invalid or does not output one logit.
 pub fn check_architecture(
-    architecture: &crate::model::Architecture,
+    architecture: &Architecture,
     batch: usize,
     seed: u64,
     per_tensor: usize,
-) -> (Vec<TensorCheck>, f64, u64) {
+) -> Result<(Vec<TensorCheck>, f64, u64)> {
     let mut best = (f64::NEG_INFINITY, seed);
     for attempt in 0..KINK_ATTEMPTS {
         let s = seed.wrapping_add(attempt);
-        let (model, x, _, _, masks) = sample_point(architecture, batch, s);
+        let (model, x, _, _, masks) = sample_point(architecture, batch, s)?;
         let kink = distance_to_kink(&model, x.view(), &masks);
         if kink > best.0 {
             best = (kink, s);
@@ -210,12 +209,9 @@ pub fn check_architecture(
             break;
         }
     }
-    let (model, x, targets, weights, masks) = sample_point(architecture, batch, best.1);
-    (
-        check_model(&model, &x, &targets, &weights, &masks, per_tensor),
-        best.0,
-        best.1,
-    )
+    let (model, x, targets, weights, masks) = sample_point(architecture, batch, best.1)?;
+    let report = check_model(&model, &x, &targets, &weights, &masks, per_tensor)?;
+    Ok((report, best.0, best.1))
 }
 
 /// The smallest distance from a ReLU kink a sample point must keep: ten finite-difference steps.
@@ -231,30 +227,30 @@ type SamplePoint = (
     Vec<Array2<f64>>,
 );
 
-fn sample_point(architecture: &crate::model::Architecture, batch: usize, seed: u64) -> SamplePoint {
+fn sample_point(architecture: &Architecture, batch: usize, seed: u64) -> Result<SamplePoint> {
     use crate::rng::{Stream, stream};
     use ndarray_rand::RandomExt;
     use ndarray_rand::rand_distr::Uniform;
     let mut rng = stream(seed, Stream::Init);
-    let mut model = Sequential::<f64>::new(architecture, &mut rng);
+    let mut model = Sequential::<f64>::new(architecture, &mut rng)?;
     let mut data_rng = stream(seed, Stream::Data);
-    for (k, mut p) in model.params_mut().into_iter().enumerate() {
-        if k % 2 == 1 {
-            let shape = p.raw_dim();
-            p.assign(&Array::random_using(
-                shape,
-                Uniform::new(-0.1, 0.1).expect("valid range"),
-                &mut data_rng,
-            ));
+    let range = |low: f64, high: f64| {
+        Uniform::new(low, high).map_err(|e| crate::Error::Config {
+            name: "sample range",
+            message: e.to_string(),
+        })
+    };
+    let (bias_range, input_range) = (range(-0.1, 0.1)?, range(-2.0, 2.0)?);
+    for p in model.parameters_mut() {
+        if p.name.ends_with("/bias") {
+            let mut bias = p.value;
+            let shape = bias.raw_dim();
+            bias.assign(&Array::random_using(shape, bias_range, &mut data_rng));
         }
     }
-    let x = Array2::random_using(
-        (batch, architecture.inputs),
-        Uniform::new(-2.0, 2.0).expect("valid range"),
-        &mut data_rng,
-    );
+    let x = Array2::random_using((batch, architecture.inputs), input_range, &mut data_rng);
     let targets = Array1::from_shape_fn(batch, |i| (i % 2) as f64);
     let weights = targets.mapv(|y| if y > 0.5 { 1.6 } else { 0.7 });
     let masks = random_masks(&model, batch, &mut stream(seed, Stream::Dropout));
-    (model, x, targets, weights, masks)
+    Ok((model, x, targets, weights, masks))
 }

@@ -15,6 +15,7 @@
 //!
 //! The derivation of every backward formula is in `docs/backprop.md`.
 
+pub mod activation;
 pub mod checkpoint;
 pub mod data;
 pub mod error;
@@ -34,4 +35,4 @@ pub mod rng;
 pub mod train;
 
 pub use error::{Error, Result};
-pub use layers::Mode;
+pub use model::Mode;

@@ -1,8 +1,37 @@
 //! Binary cross-entropy with per-sample weights, computed from logits.
 
-use ndarray::{Array1, ArrayView1, ArrayViewMut1, NdFloat, Zip};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, NdFloat, Zip};
 
-use crate::layers::Sigmoid;
+use crate::activation::sigmoid;
+use crate::error::{Error, Result};
+
+/// The column of logits in a model's outputs: sigmoid binary cross-entropy scores one logit
+/// per row, so the outputs must be `[batch, 1]`.
+///
+/// # Errors
+/// [`Error::Config`] named `output units` when the outputs have any other width: a wider output
+/// would otherwise have its other columns silently ignored (and get no gradient).
+pub fn logit_column<F>(outputs: ArrayView2<'_, F>) -> Result<ArrayView1<'_, F>> {
+    check_output_width(outputs.ncols())?;
+    Ok(outputs.index_axis_move(Axis(1), 0))
+}
+
+/// Checks that a model with `outputs` output units fits sigmoid binary cross-entropy: exactly 1.
+///
+/// # Errors
+/// [`Error::Config`] named `output units` otherwise.
+pub fn check_output_width(outputs: usize) -> Result<()> {
+    if outputs == 1 {
+        return Ok(());
+    }
+    Err(Error::Config {
+        name: "output units",
+        message: format!(
+            "sigmoid binary cross-entropy needs exactly 1 output unit (one logit per row); \
+             the model has {outputs}"
+        ),
+    })
+}
 
 /// The weighted binary cross-entropy of a batch and its gradient with respect to the logits.
 ///
@@ -19,35 +48,46 @@ use crate::layers::Sigmoid;
 /// The sum runs in row order, so the result does not depend on the thread count.
 ///
 /// # Shapes
-/// `logits`, `targets`, `sample_weight`: `[n]` each. Returns `(L, ∂L/∂z: [n])`.
+/// `logits: [n, 1]` (a model's outputs); `targets`, `sample_weight`: `[n]`. Returns
+/// `(L, ∂L/∂z: [n, 1])`.
+///
+/// # Errors
+/// [`Error::Config`] when `logits` is not one column ([`check_output_width`]).
 ///
 /// # Panics
-/// If the three arrays differ in length or `n = 0`.
+/// If the arrays differ in length or `n = 0`.
 ///
 /// # Reference
 /// TensorFlow's `tf.nn.sigmoid_cross_entropy_with_logits` (the form Keras's TensorFlow backend
 /// uses for a sigmoid output), reduced as `keras.losses.BinaryCrossentropy` with
 /// `class_weight` in `Model.fit`.
 pub fn weighted_bce_with_logits<F: NdFloat>(
-    logits: ArrayView1<F>,
+    logits: ArrayView2<F>,
     targets: ArrayView1<F>,
     sample_weight: ArrayView1<F>,
-) -> (F, Array1<F>) {
-    let mut dlogits = Array1::zeros(logits.len());
-    let loss = weighted_bce_with_logits_into(logits, targets, sample_weight, dlogits.view_mut());
-    (loss, dlogits)
+) -> Result<(F, Array2<F>)> {
+    let mut dlogits = Array2::zeros(logits.dim());
+    let loss = weighted_bce_with_logits_into(logits, targets, sample_weight, dlogits.view_mut())?;
+    Ok((loss, dlogits))
 }
 
-/// [`weighted_bce_with_logits`] writing `∂L/∂z` into `dlogits` (`[n]`) instead of a new array.
+/// [`weighted_bce_with_logits`] writing `∂L/∂z` into `dlogits` (`[n, 1]`) instead of a new
+/// array.
+///
+/// # Errors
+/// As [`weighted_bce_with_logits`].
 ///
 /// # Panics
-/// If the four arrays differ in length or `n = 0`.
+/// If the arrays differ in length or `n = 0`.
 pub fn weighted_bce_with_logits_into<F: NdFloat>(
-    logits: ArrayView1<F>,
+    logits: ArrayView2<F>,
     targets: ArrayView1<F>,
     sample_weight: ArrayView1<F>,
-    dlogits: ArrayViewMut1<F>,
-) -> F {
+    dlogits: ArrayViewMut2<F>,
+) -> Result<F> {
+    let logits = logit_column(logits)?;
+    check_output_width(dlogits.ncols())?;
+    let dlogits = dlogits.index_axis_move(Axis(1), 0);
     let n = logits.len();
     assert!(n > 0, "weighted_bce_with_logits: empty batch");
     assert_eq!(
@@ -68,7 +108,7 @@ pub fn weighted_bce_with_logits_into<F: NdFloat>(
         "weighted_bce_with_logits: {n} logits but {} gradients",
         dlogits.len()
     );
-    let n_f = F::from(n).expect("batch size fits F");
+    let n_f = F::from(n).unwrap_or_else(F::nan);
     let mut total = F::zero();
     Zip::from(dlogits)
         .and(&logits)
@@ -76,9 +116,9 @@ pub fn weighted_bce_with_logits_into<F: NdFloat>(
         .and(&sample_weight)
         .for_each(|dz, &z, &y, &w| {
             total += w * bce_with_logits(z, y);
-            *dz = w * (Sigmoid::value(z) - y) / n_f;
+            *dz = w * (sigmoid(z) - y) / n_f;
         });
-    total / n_f
+    Ok(total / n_f)
 }
 
 /// The unweighted mean binary cross-entropy, `Σᵢ ℓᵢ / n`, as Keras reports `val_loss`
@@ -98,7 +138,7 @@ pub fn mean_bce_with_logits<F: NdFloat>(logits: ArrayView1<F>, targets: ArrayVie
     let sum = Zip::from(&logits)
         .and(&targets)
         .fold(F::zero(), |s, &z, &y| s + bce_with_logits(z, y));
-    sum / F::from(logits.len()).expect("length fits F")
+    sum / F::from(logits.len()).unwrap_or_else(F::nan)
 }
 
 /// One sample's cross-entropy from its logit: `max(z, 0) − z·y + ln(1 + e^(−|z|))`.

@@ -63,7 +63,7 @@ impl Confusion {
         );
         let half = F::from(0.5).expect("0.5 fits F");
         for (&z, &y) in logits.iter().zip(targets) {
-            self.count(crate::layers::Sigmoid::value(z) > half, y > half);
+            self.count(crate::activation::sigmoid(z) > half, y > half);
         }
     }
 

@@ -1,6 +1,8 @@
 //! The Adam optimizer, in Keras's form.
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, NdFloat};
+use ndarray::{ArrayD, ArrayViewD, NdFloat};
+
+use crate::model::{Gradients, ParameterMut, Sequential};
 use rayon::prelude::*;
 
 /// Adam's hyper-parameters, with Keras's defaults (`keras.optimizers.Adam`) except the
@@ -45,34 +47,89 @@ impl Default for AdamConfig {
 /// weights of 1/count make them that small) `√v` is comparable to `ε` and the two forms take
 /// visibly different steps. Derivation notes: `docs/backprop.md`, section "Adam".
 ///
-/// The state holds one `m` and one `v` per parameter, in the order the parameters are passed to
-/// [`Adam::step`].
+/// The state holds one `m` and one `v` per parameter, under the parameter's Keras name (the
+/// names the checkpoint stores them under: `optimizer/m/dense_1/kernel`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam<F> {
     /// Hyper-parameters.
     pub config: AdamConfig,
     /// Updates taken so far, `t` (Keras's `iterations`).
     pub t: u64,
-    /// First moments, one per parameter, each shaped like it.
-    pub m: Vec<ArrayD<F>>,
-    /// Second moments, one per parameter, each shaped like it.
-    pub v: Vec<ArrayD<F>>,
+    /// One slot per parameter, in the model's parameter order.
+    pub slots: Vec<AdamSlot<F>>,
+}
+
+/// Adam's moments for one parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamSlot<F> {
+    /// The parameter's Keras name (`dense_1/kernel`).
+    pub name: String,
+    /// First moment `m`, shaped like the parameter.
+    pub m: ArrayD<F>,
+    /// Second moment `v`, shaped like the parameter.
+    pub v: ArrayD<F>,
+}
+
+/// One parameter's update: its name and values, and its gradient.
+pub struct Update<'p, F> {
+    /// The parameter.
+    pub parameter: ParameterMut<'p, F>,
+    /// `∂L/∂θ`, shaped like it.
+    pub gradient: ArrayViewD<'p, F>,
 }
 
 impl<F: NdFloat> Adam<F> {
-    /// Zero moments for parameters of the given shapes, `t = 0`.
-    pub fn new(config: AdamConfig, shapes: &[Vec<usize>]) -> Self {
-        let zeros = || shapes.iter().map(|s| ArrayD::zeros(s.as_slice())).collect();
+    /// Zero moments for every parameter of `model`, `t = 0`.
+    pub fn new(config: AdamConfig, model: &Sequential<F>) -> Self {
+        Self::for_parameters(
+            config,
+            model
+                .parameters()
+                .map(|p| (p.name.to_string(), p.value.shape().to_vec())),
+        )
+    }
+
+    /// Zero moments for parameters given by name and shape, `t = 0`.
+    pub fn for_parameters(
+        config: AdamConfig,
+        parameters: impl IntoIterator<Item = (String, Vec<usize>)>,
+    ) -> Self {
+        let slots = parameters
+            .into_iter()
+            .map(|(name, shape)| AdamSlot {
+                name,
+                m: ArrayD::zeros(shape.as_slice()),
+                v: ArrayD::zeros(shape.as_slice()),
+            })
+            .collect();
         Adam {
             config,
             t: 0,
-            m: zeros(),
-            v: zeros(),
+            slots,
         }
     }
 
-    /// One update of every parameter from its gradient, parameters and gradients given in the
-    /// same order as the state's moments.
+    /// The slot of the parameter called `name`.
+    pub fn slot(&self, name: &str) -> Option<&AdamSlot<F>> {
+        self.slots.iter().find(|s| s.name == name)
+    }
+
+    /// One update of every parameter of `model` from `grads` ([`Adam::step_each`]).
+    ///
+    /// # Panics
+    /// As [`Adam::step_each`].
+    pub fn step(&mut self, model: &mut Sequential<F>, grads: &Gradients<F>) -> bool {
+        let updates = model
+            .parameters_mut()
+            .zip(grads.views())
+            .map(|(parameter, gradient)| Update {
+                parameter,
+                gradient,
+            });
+        self.step_each(updates)
+    }
+
+    /// One update of every parameter from its gradient, each matched to its slot by name.
     ///
     /// The step size `α` is computed in f64 and rounded to `F` once. The update is independent
     /// per element; large tensors are split into fixed chunks run in parallel, so the result
@@ -82,21 +139,17 @@ impl<F: NdFloat> Adam<F> {
     /// so a training loop's guard needs no second pass over the state.
     ///
     /// # Panics
-    /// If the number or shapes of `params`/`grads` differ from the state's, or a gradient is
-    /// not contiguous.
-    pub fn step<'p, 'g>(
-        &mut self,
-        params: impl IntoIterator<Item = ArrayViewMutD<'p, F>>,
-        grads: impl IntoIterator<Item = ArrayViewD<'g, F>>,
-    ) -> bool
+    /// If the parameters are not the slots' (by number, name or shape), a gradient's shape
+    /// differs from its parameter's, or a gradient is not contiguous.
+    pub fn step_each<'p>(&mut self, updates: impl IntoIterator<Item = Update<'p, F>>) -> bool
     where
-        F: 'p + 'g,
+        F: 'p,
     {
         self.t += 1;
         let c = &self.config;
         let t = self.t as i32;
         let alpha = c.learning_rate * (1.0 - c.beta_2.powi(t)).sqrt() / (1.0 - c.beta_1.powi(t));
-        let cast = |x: f64| F::from(x).expect("hyper-parameter fits F");
+        let cast = |x: f64| F::from(x).unwrap_or_else(F::nan);
         let k = Constants {
             alpha: cast(alpha),
             one_minus_b1: cast(1.0 - c.beta_1),
@@ -105,31 +158,38 @@ impl<F: NdFloat> Adam<F> {
         };
         let mut count = 0;
         let mut finite = true;
-        for (((mut theta, g), m), v) in params
-            .into_iter()
-            .zip(grads)
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-        {
+        for (update, slot) in updates.into_iter().zip(&mut self.slots) {
             count += 1;
+            let Update {
+                parameter,
+                gradient: g,
+            } = update;
+            let mut theta = parameter.value;
+            assert_eq!(
+                parameter.name, slot.name,
+                "Adam::step: parameter {count} is {} but its slot is {}",
+                parameter.name, slot.name
+            );
             assert_eq!(
                 theta.shape(),
                 g.shape(),
-                "Adam::step: parameter {count} is {:?} but its gradient is {:?}",
+                "Adam::step: {} is {:?} but its gradient is {:?}",
+                slot.name,
                 theta.shape(),
                 g.shape()
             );
             assert_eq!(
                 theta.shape(),
-                m.shape(),
-                "Adam::step: parameter {count} is {:?} but its state is {:?}",
+                slot.m.shape(),
+                "Adam::step: {} is {:?} but its slot is {:?}",
+                slot.name,
                 theta.shape(),
-                m.shape()
+                slot.m.shape()
             );
             let theta = theta.as_slice_mut().expect("parameters are contiguous");
             let g = g.to_slice().expect("gradients are contiguous");
-            let m = m.as_slice_mut().expect("state is contiguous");
-            let v = v.as_slice_mut().expect("state is contiguous");
+            let m = slot.m.as_slice_mut().expect("state is contiguous");
+            let v = slot.v.as_slice_mut().expect("state is contiguous");
             finite &= theta
                 .par_chunks_mut(CHUNK)
                 .zip(g.par_chunks(CHUNK))
@@ -147,9 +207,9 @@ impl<F: NdFloat> Adam<F> {
         }
         assert_eq!(
             count,
-            self.m.len(),
-            "Adam::step: {count} parameters, state has {}",
-            self.m.len()
+            self.slots.len(),
+            "Adam::step: {count} parameters, the state has {}",
+            self.slots.len()
         );
         finite
     }

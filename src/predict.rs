@@ -12,10 +12,11 @@ use std::time::Instant;
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
+use crate::activation::sigmoid;
 use crate::checkpoint::{Checkpoint, CheckpointMeta};
 use crate::data::{RowChunk, RowStream, Standardizer, StreamLayout};
 use crate::error::{Error, Result};
-use crate::layers::Sigmoid;
+use crate::loss::logit_column;
 use crate::model::Sequential;
 
 /// Rows per forward pass (as [`crate::train::evaluate`]): bounds the activations' memory to
@@ -71,8 +72,8 @@ impl Scorer {
         for chunk in x.axis_chunks_iter(Axis(0), CHUNK_ROWS) {
             let mut standardized: Array2<f32> = chunk.to_owned();
             self.standardizer.apply(&mut standardized);
-            let logits = self.model.predict_logits(standardized.view());
-            probs.extend(logits.iter().map(|&z| Sigmoid::value(z)));
+            let outputs = self.model.predict(standardized.view());
+            probs.extend(logit_column(outputs.view())?.iter().map(|&z| sigmoid(z)));
         }
         if let Some(row) = probs.iter().position(|p| !p.is_finite()) {
             return Err(Error::Checkpoint {

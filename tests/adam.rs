@@ -12,17 +12,28 @@
 //! ```
 //! and PyTorch's form (`m̂ = m/(1−β1ᵗ)`, `θ −= lr·m̂/(√v̂ + ε)`) for the values it must NOT give.
 
-use fraudnet::optim::{Adam, AdamConfig};
+use fraudnet::model::ParameterMut;
+use fraudnet::optim::{Adam, AdamConfig, Update};
 use ndarray::{ArrayD, IxDyn};
+
+/// One update of the single parameter `theta`, named `w`.
+fn step<F: ndarray::NdFloat>(adam: &mut Adam<F>, theta: &mut ArrayD<F>, g: &ArrayD<F>) {
+    adam.step_each([Update {
+        parameter: ParameterMut {
+            name: "w",
+            value: theta.view_mut(),
+        },
+        gradient: g.view(),
+    }]);
+}
 
 fn run(gradients: &[f64]) -> Vec<f64> {
     let mut theta = ArrayD::from_elem(IxDyn(&[]), 1.0f64);
-    let mut adam = Adam::new(AdamConfig::default(), &[vec![]]);
+    let mut adam = Adam::for_parameters(AdamConfig::default(), [("w".to_string(), vec![])]);
     gradients
         .iter()
         .map(|&g| {
-            let g = ArrayD::from_elem(IxDyn(&[]), g);
-            adam.step(vec![theta.view_mut()], vec![g.view()]);
+            step(&mut adam, &mut theta, &ArrayD::from_elem(IxDyn(&[]), g));
             theta[[]]
         })
         .collect()
@@ -60,12 +71,28 @@ fn three_steps_with_class_weighted_size_gradients_tell_keras_from_pytorch() {
 
 #[test]
 fn step_count_starts_at_one_and_moments_are_kept() {
-    let mut adam = Adam::<f32>::new(AdamConfig::default(), &[vec![2]]);
+    let mut adam = Adam::<f32>::for_parameters(AdamConfig::default(), [("w".into(), vec![2])]);
     let mut theta = ArrayD::<f32>::zeros(IxDyn(&[2]));
     let g = ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.0f32, -1.0]).unwrap();
-    adam.step(vec![theta.view_mut()], vec![g.view()]);
+    step(&mut adam, &mut theta, &g);
     assert_eq!(adam.t, 1);
-    // m = 0.1·g, v = 0.001·g²
-    assert_eq!(adam.m[0].as_slice().unwrap(), &[0.1f32 * 1.0, -0.1]);
-    assert!((adam.v[0][[0]] - 0.001).abs() < 1e-9);
+    // m = 0.1·g, v = 0.001·g², kept under the parameter's name
+    let slot = adam.slot("w").unwrap();
+    assert_eq!(slot.m.as_slice().unwrap(), &[0.1f32 * 1.0, -0.1]);
+    assert!((slot.v[[0]] - 0.001).abs() < 1e-9);
+}
+
+#[test]
+#[should_panic(expected = "parameter 1 is v but its slot is w")]
+fn a_parameter_is_matched_to_its_state_by_name() {
+    let mut adam = Adam::<f32>::for_parameters(AdamConfig::default(), [("w".into(), vec![1])]);
+    let mut theta = ArrayD::<f32>::zeros(IxDyn(&[1]));
+    let g = ArrayD::<f32>::ones(IxDyn(&[1]));
+    adam.step_each([Update {
+        parameter: ParameterMut {
+            name: "v",
+            value: theta.view_mut(),
+        },
+        gradient: g.view(),
+    }]);
 }

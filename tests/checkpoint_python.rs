@@ -33,8 +33,8 @@ fn python_safetensors_loads_a_checkpoint() {
         return;
     }
     let arch = Architecture::reference();
-    let model = Sequential::<f32>::new(&arch, &mut rng::stream(3, Stream::Init));
-    let mut adam = Adam::new(AdamConfig::default(), &model.param_shapes());
+    let model = Sequential::<f32>::new(&arch, &mut rng::stream(3, Stream::Init)).unwrap();
+    let mut adam = Adam::new(AdamConfig::default(), &model);
     adam.t = 112;
     let meta = CheckpointMeta {
         format: checkpoint::FORMAT.into(),
@@ -85,7 +85,7 @@ print(meta["format"], meta["epoch"], meta["architecture"]["inputs"], len(w))
     );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "(30, 256) float32 (1,) 112");
-    let value: f32 = model.params()[2][[2, 3]];
+    let value: f32 = model.parameter("dense_1/kernel").unwrap()[[2, 3]];
     assert_eq!(
         lines[1].parse::<f64>().unwrap(),
         value as f64,

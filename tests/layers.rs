@@ -2,7 +2,8 @@
 
 mod common;
 
-use fraudnet::layers::{Dense, Dropout, Relu, Sigmoid};
+use fraudnet::activation::{Activation, sigmoid};
+use fraudnet::layers::{Dense, Dropout};
 use fraudnet::loss::{mean_bce_with_logits, weighted_bce_with_logits};
 use fraudnet::rng::{self, Stream};
 use ndarray::{Array1, Array2, Axis, array, concatenate};
@@ -75,10 +76,56 @@ fn dense_by_hand_batch_of_518_the_last_partial_batch() {
 #[test]
 fn relu_derivative_is_zero_at_zero() {
     let x = array![[-2.0f32, -0.0, 0.0, 1e-30, 3.0]];
-    let y = Relu::forward(x.view());
+    let y = Activation::Relu.forward(x.view());
     assert_eq!(y, array![[0.0, 0.0, 0.0, 1e-30, 3.0]]);
-    let dx = Relu::backward(y.view(), Array2::ones((1, 5)).view());
+    // −0 becomes +0, as PyTorch's relu does.
+    assert!(y.iter().all(|v| v.is_sign_positive()));
+    let dx = Activation::Relu.backward(y.view(), Array2::ones((1, 5)).view());
     assert_eq!(dx, array![[0.0, 0.0, 0.0, 1.0, 1.0]]);
+}
+
+#[test]
+fn relu_propagates_nan_as_pytorch_does() {
+    // torch.relu(torch.tensor([nan])) is nan: a non-finite input must not turn into a score.
+    let x = array![[f32::NAN, -1.0, 2.0]];
+    let y = Activation::Relu.forward(x.view());
+    assert!(
+        y[[0, 0]].is_nan(),
+        "ReLU(NaN) must be NaN, got {}",
+        y[[0, 0]]
+    );
+    assert_eq!((y[[0, 1]], y[[0, 2]]), (0.0, 2.0));
+    // The fused epilogue does the same: a NaN input reaches the model's output.
+    use fraudnet::model::{Architecture, Mode, Sequential};
+    let arch = Architecture::mlp(3, &[4], &[0.0]).unwrap();
+    let model = Sequential::<f32>::new(&arch, &mut rng::stream(1, Stream::Init)).unwrap();
+    let out = model.forward(x.view(), Mode::Eval);
+    assert!(
+        out.outputs()[[0, 0]].is_nan(),
+        "the logit of a NaN row must be NaN"
+    );
+    // The gradient through ReLU at a NaN output is 0 (PyTorch's threshold_backward: y > 0 is
+    // false for NaN).
+    let dx = Activation::Relu.backward(y.view(), Array2::ones((1, 3)).view());
+    assert_eq!(dx, array![[0.0, 0.0, 1.0]]);
+}
+
+#[test]
+fn tanh_and_identity_forward_and_backward_by_hand() {
+    let z = array![[0.5f64, -2.0]];
+    let y = Activation::Tanh.forward(z.view());
+    assert_eq!(y, array![[0.5f64.tanh(), (-2.0f64).tanh()]]);
+    let dy = array![[3.0f64, -1.0]];
+    let dz = Activation::Tanh.backward(y.view(), dy.view());
+    assert_eq!(
+        dz,
+        array![[
+            3.0 * (1.0 - y[[0, 0]] * y[[0, 0]]),
+            -(1.0 - y[[0, 1]] * y[[0, 1]])
+        ]]
+    );
+    assert_eq!(Activation::Identity.forward(z.view()), z);
+    assert_eq!(Activation::Identity.backward(y.view(), dy.view()), dy);
 }
 
 #[test]
@@ -104,15 +151,19 @@ fn dropout_statistics_at_rate_0_3() {
 
 #[test]
 fn dropout_is_the_identity_in_eval() {
-    use fraudnet::Mode;
-    use fraudnet::model::{Architecture, Sequential};
-    // A model that is nothing but dropout around one Dense: Eval must equal Dense alone.
+    use fraudnet::model::{Architecture, Mode, Sequential};
+    // A model with dropout after its hidden Dense: in Eval the block's output is its
+    // activation, and no mask is drawn.
     let arch = Architecture::mlp(3, &[4], &[0.5]).unwrap();
-    let model = Sequential::<f32>::new(&arch, &mut rng::stream(1, Stream::Init));
+    let model = Sequential::<f32>::new(&arch, &mut rng::stream(1, Stream::Init)).unwrap();
     let x = common::random::<f32>(5, 3, 1);
-    let pass = model.forward(x.view(), Mode::Eval, None);
-    assert_eq!(pass.outputs[1], pass.outputs[0], "dropout output in Eval");
-    assert!(pass.masks.iter().all(Option::is_none));
+    let pass = model.forward(x.view(), Mode::Eval);
+    assert_eq!(
+        pass.blocks[0].output(),
+        pass.blocks[0].activation.view(),
+        "dropout output in Eval"
+    );
+    assert!(pass.blocks.iter().all(|b| b.mask().is_none()));
 }
 
 #[test]
@@ -128,16 +179,16 @@ fn sigmoid_is_stable_at_saturated_logits() {
         f32::MAX,
         f32::MIN,
     ] {
-        let p = Sigmoid::value(z);
+        let p = sigmoid(z);
         assert!(p.is_finite() && (0.0..=1.0).contains(&p), "σ({z}) = {p}");
     }
-    assert_eq!(Sigmoid::value(1000.0f32), 1.0);
-    assert_eq!(Sigmoid::value(-1000.0f32), 0.0);
-    assert_eq!(Sigmoid::value(0.0f32), 0.5);
+    assert_eq!(sigmoid(1000.0f32), 1.0);
+    assert_eq!(sigmoid(-1000.0f32), 0.0);
+    assert_eq!(sigmoid(0.0f32), 0.5);
     let p = array![[0.25f32]];
     // σ'(z) = p(1 − p) = 0.1875
     assert_eq!(
-        Sigmoid::backward(p.view(), array![[2.0f32]].view()),
+        Activation::Sigmoid.backward(p.view(), array![[2.0f32]].view()),
         array![[0.375]]
     );
 }
@@ -147,36 +198,58 @@ fn loss_at_saturated_logits() {
     let one = Array1::<f32>::ones(1);
     // logit 100, label 0: loss = max(100,0) − 0 + ln(1 + e^−100) = 100; gradient σ(100) − 0 = 1.
     let (loss, grad) =
-        weighted_bce_with_logits(array![100.0f32].view(), array![0.0f32].view(), one.view());
+        weighted_bce_with_logits(array![[100.0f32]].view(), array![0.0f32].view(), one.view())
+            .unwrap();
     assert_eq!(loss, 100.0);
-    assert_eq!(grad[0], 1.0);
+    assert_eq!(grad[[0, 0]], 1.0);
     // logit −300, label 1: loss = 0 + 300 + ln(1 + e^−300) = 300; gradient σ(−300) − 1 = −1.
-    let (loss, grad) =
-        weighted_bce_with_logits(array![-300.0f32].view(), array![1.0f32].view(), one.view());
+    let (loss, grad) = weighted_bce_with_logits(
+        array![[-300.0f32]].view(),
+        array![1.0f32].view(),
+        one.view(),
+    )
+    .unwrap();
     assert_eq!(loss, 300.0);
-    assert_eq!(grad[0], -1.0);
+    assert_eq!(grad[[0, 0]], -1.0);
     // Correct and confident: loss e^−300 underflows to 0, never NaN.
     let (loss, grad) =
-        weighted_bce_with_logits(array![300.0f32].view(), array![1.0f32].view(), one.view());
-    assert!(loss == 0.0 && grad[0] == 0.0);
+        weighted_bce_with_logits(array![[300.0f32]].view(), array![1.0f32].view(), one.view())
+            .unwrap();
+    assert!(loss == 0.0 && grad[[0, 0]] == 0.0);
 }
 
 #[test]
 fn loss_is_sum_over_batch_size_not_over_weights() {
     // Two samples, z = 0 (ℓ = ln 2 each), weights 3 and 5: L = (3 + 5)·ln 2 / 2.
     let (loss, grad) = weighted_bce_with_logits(
-        array![0.0f64, 0.0].view(),
+        array![[0.0f64], [0.0]].view(),
         array![1.0, 0.0].view(),
         array![3.0, 5.0].view(),
-    );
+    )
+    .unwrap();
     assert!((loss - 4.0 * std::f64::consts::LN_2).abs() < 1e-15);
     // ∂L/∂zᵢ = wᵢ(σ(0) − yᵢ)/n = [3·(−0.5)/2, 5·0.5/2]
-    assert_eq!(grad, array![-0.75, 1.25]);
+    assert_eq!(grad, array![[-0.75], [1.25]]);
     // The unweighted validation loss of the same: ln 2.
     assert!(
         (mean_bce_with_logits(array![0.0f64, 0.0].view(), array![1.0, 0.0].view())
             - std::f64::consts::LN_2)
             .abs()
             < 1e-15
+    );
+}
+
+#[test]
+fn loss_refuses_an_output_wider_than_one_logit() {
+    // A model ending in Dense(3) must not have columns 1 and 2 silently dropped.
+    let logits = Array2::<f32>::zeros((4, 3));
+    let y = Array1::<f32>::zeros(4);
+    let err = weighted_bce_with_logits(logits.view(), y.view(), y.view()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("output units")
+            && text.contains("needs exactly 1 output unit")
+            && text.contains("has 3"),
+        "{text}"
     );
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{bits, pool, random};
+use fraudnet::activation::Activation;
 use fraudnet::linalg::{self, Epilogue, KC, MC, MR, NC, NR, matmul, matmul_into, matmul_naive};
 use ndarray::{Array2, s};
 
@@ -111,43 +112,81 @@ fn fused_bias_and_relu_epilogues() {
             with_bias.view_mut(),
             Epilogue::Bias(bias.as_slice().unwrap()),
         );
-        let mut with_relu = Array2::zeros((50, n));
-        matmul_into(
-            a.view(),
-            b.view(),
-            with_relu.view_mut(),
-            Epilogue::BiasRelu(bias.as_slice().unwrap()),
-        );
         let expected = &plain + &bias;
         assert_eq!(with_bias, expected, "n = {n}");
-        assert_eq!(with_relu, expected.mapv(|v| v.max(0.0)), "n = {n}");
-        assert!(with_relu.iter().any(|&v| v == 0.0) && with_relu.iter().any(|&v| v > 0.0));
+        for activation in Activation::ALL {
+            let mut activated = Array2::zeros((50, n));
+            matmul_into(
+                a.view(),
+                b.view(),
+                activated.view_mut(),
+                Epilogue::BiasActivation(bias.as_slice().unwrap(), activation),
+            );
+            let expected = expected.mapv(|v| activation.value(v));
+            assert_eq!(bits(&activated), bits(&expected), "{activation}, n = {n}");
+            if activation == Activation::Relu {
+                assert!(activated.iter().any(|&v| v == 0.0) && activated.iter().any(|&v| v > 0.0));
+            }
+        }
     }
 }
 
 #[test]
-fn gate_epilogue_is_mask_then_relu() {
-    for n in [40, 3] {
+fn the_naive_product_is_the_fast_one_bit_for_bit() {
+    // Both sum each element in order over k, fusing each multiply-add exactly where the other
+    // does, so they agree exactly (the model's reference path relies on it).
+    for (m, k, n) in [(37, 300, 19), (6, 256, 16), (50, 30, 1), (7, 2049, 33)] {
+        let a = random::<f32>(m, k, 41);
+        let b = random::<f32>(k, n, 42);
+        assert_eq!(
+            bits(&matmul(a.view(), b.view())),
+            bits(&matmul_naive(a.view(), b.view())),
+            "{m}x{k}x{n}"
+        );
+        assert_eq!(
+            bits(&matmul(a.t(), a.view())),
+            bits(&matmul_naive(a.t(), a.view())),
+            "transposed {m}x{k}"
+        );
+    }
+}
+
+#[test]
+fn activation_gradient_epilogue_is_mask_then_the_activation_gradient() {
+    for n in [40, 3, 1] {
         let a = random::<f32>(33, 20, 21);
         let b = random::<f32>(20, n, 22);
-        let y = random::<f32>(33, n, 23);
+        let z = random::<f32>(33, n, 23);
         let mask = random::<f32>(33, n, 24).mapv(|v| if v > 0.0 { 1.0 / 0.7 } else { 0.0 });
-        let mut gated = Array2::zeros((33, n));
-        matmul_into(
-            a.view(),
-            b.view(),
-            gated.view_mut(),
-            Epilogue::Gate {
-                relu_output: Some(y.view()),
-                mask: Some(mask.view()),
-            },
-        );
         let plain = matmul(a.view(), b.view());
-        let expected = ndarray::Zip::from(&plain)
-            .and(&mask)
-            .and(&y)
-            .map_collect(|&c, &m, &y| if y > 0.0 { c * m } else { 0.0 });
-        assert_eq!(bits(&gated), bits(&expected), "n = {n}");
+        for activation in Activation::ALL {
+            let y = z.mapv(|v| activation.value(v));
+            for with_mask in [true, false] {
+                let mut gated = Array2::zeros((33, n));
+                matmul_into(
+                    a.view(),
+                    b.view(),
+                    gated.view_mut(),
+                    Epilogue::ActivationGrad {
+                        mask: with_mask.then(|| mask.view()),
+                        activation,
+                        output: y.view(),
+                    },
+                );
+                let expected =
+                    ndarray::Zip::from(&plain)
+                        .and(&mask)
+                        .and(&y)
+                        .map_collect(|&c, &m, &y| {
+                            activation.gradient(if with_mask { c * m } else { c }, y)
+                        });
+                assert_eq!(
+                    bits(&gated),
+                    bits(&expected),
+                    "{activation}, mask {with_mask}, n = {n}"
+                );
+            }
+        }
     }
 }
 

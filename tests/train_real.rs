@@ -98,7 +98,7 @@ fn two_epochs_on_the_real_data() {
     };
     let mut val_x = val.features;
     standardizer.apply(&mut val_x);
-    let (val_loss, confusion) = evaluate(&saved.model, val_x.view(), val.labels.view());
+    let (val_loss, confusion) = evaluate(&saved.model, val_x.view(), val.labels.view()).unwrap();
     assert_eq!(confusion, saved.meta.metrics.val, "checkpoint metadata");
     let line = lines[1];
     assert_eq!(

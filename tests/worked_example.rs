@@ -12,13 +12,17 @@
 //! `the_doc_prints_these_numbers` checks that every expected number below appears in that
 //! section of the doc, so the doc and this file cannot drift apart.
 
-use fraudnet::Mode;
-use fraudnet::layers::{Dense, Relu, Sigmoid};
+use fraudnet::activation::Activation;
+use fraudnet::layers::Dense;
 use fraudnet::loss::{bce_with_logits, weighted_bce_with_logits};
-use fraudnet::model::{Architecture, ForwardPass, Layer, Masks, Sequential};
+use fraudnet::model::{Architecture, ForwardPass, Mode, Sequential};
 use fraudnet::optim::{Adam, AdamConfig};
 use fraudnet::rng::{self, Stream};
-use ndarray::{Array1, Array2, ArrayViewD, Axis, arr1, arr2};
+use ndarray::{Array1, Array2, ArrayViewD, arr1, arr2};
+
+#[allow(dead_code)]
+#[path = "../examples/worked_example.rs"]
+mod example;
 
 /// Relative tolerance for the values the doc rounds to 10 significant digits.
 const RELATIVE_TOLERANCE: f64 = 1e-9;
@@ -160,9 +164,9 @@ fn sample_weight() -> Array1<f64> {
 fn model() -> Sequential<f64> {
     let architecture = Architecture::mlp(2, &[2], &[0.0]).expect("a valid architecture");
     // The seed only fills the kernels that are overwritten below.
-    let mut model = Sequential::new(&architecture, &mut rng::stream(0, Stream::Init));
+    let mut model = Sequential::new(&architecture, &mut rng::stream(0, Stream::Init)).unwrap();
     assert_eq!(
-        model.param_names(),
+        model.parameters().map(|p| p.name).collect::<Vec<_>>(),
         [
             "dense/kernel",
             "dense/bias",
@@ -171,7 +175,10 @@ fn model() -> Sequential<f64> {
         ]
     );
     assert_eq!(
-        model.param_shapes(),
+        model
+            .parameters()
+            .map(|p| p.value.shape().to_vec())
+            .collect::<Vec<_>>(),
         [vec![2, 2], vec![2], vec![2, 1], vec![1]]
     );
     let values = [
@@ -180,32 +187,32 @@ fn model() -> Sequential<f64> {
         arr2(&W2).into_dyn(),
         arr1(&B2).into_dyn(),
     ];
-    for (mut param, value) in model.params_mut().into_iter().zip(&values) {
+    for (param, value) in model.parameters_mut().zip(&values) {
+        let mut param = param.value;
         param.assign(value);
     }
     model
 }
 
-/// Layer `l` of `model`, which must be a Dense layer with (`relu`) or without ReLU.
-fn dense(model: &Sequential<f64>, l: usize, relu: bool) -> &Dense<f64> {
-    match &model.layers[l] {
-        Layer::Dense { dense, relu: r, .. } if *r == relu => dense,
-        other => panic!("layer {l} should be Dense with relu = {relu}, is {other:?}"),
-    }
+/// The Dense layer of block `b` of `model`, whose activation must be `activation`.
+fn dense(model: &Sequential<f64>, b: usize, activation: Activation) -> &Dense<f64> {
+    let block = &model.blocks()[b];
+    assert_eq!(block.activation, activation, "block {b}");
+    &block.dense
 }
 
 fn forward(model: &Sequential<f64>) -> ForwardPass<f64> {
-    model.forward(arr2(&X).view(), Mode::Eval, None)
+    model.forward(arr2(&X).view(), Mode::Eval)
 }
 
 #[test]
 fn the_model_is_dense_relu_then_dense() {
     let model = model();
-    assert_eq!(model.layers.len(), 2);
-    assert_eq!(dense(&model, 0, true).kernel, arr2(&W1));
-    assert_eq!(dense(&model, 0, true).bias, arr1(&B1));
-    assert_eq!(dense(&model, 1, false).kernel, arr2(&W2));
-    assert_eq!(dense(&model, 1, false).bias, arr1(&B2));
+    assert_eq!(model.blocks().len(), 2);
+    assert_eq!(dense(&model, 0, Activation::Relu).kernel, arr2(&W1));
+    assert_eq!(dense(&model, 0, Activation::Relu).bias, arr1(&B1));
+    assert_eq!(dense(&model, 1, Activation::Identity).kernel, arr2(&W2));
+    assert_eq!(dense(&model, 1, Activation::Identity).bias, arr1(&B2));
 }
 
 #[test]
@@ -213,23 +220,32 @@ fn forward_pass() {
     let model = model();
     let x = arr2(&X);
     // z1 is the Dense layer's output before its ReLU; the model keeps only h.
-    assert_eq!(dense(&model, 0, true).forward(x.view()), arr2(&Z1), "z1");
+    assert_eq!(
+        dense(&model, 0, Activation::Relu).forward(x.view()),
+        arr2(&Z1),
+        "z1"
+    );
     let pass = forward(&model);
-    assert_eq!(pass.outputs.len(), 2);
-    assert_eq!(pass.outputs[0], arr2(&H), "h");
-    assert_eq!(pass.logits(), arr1(&Z2), "z2");
-    assert_eq!(pass.outputs[1].dim(), (2, 1), "logits are [n, 1]");
+    assert_eq!(pass.blocks.len(), 2);
+    assert_eq!(pass.blocks[0].output(), arr2(&H), "h");
+    assert_eq!(pass.outputs().column(0), arr1(&Z2), "z2");
+    assert_eq!(pass.outputs().dim(), (2, 1), "logits are [n, 1]");
     // With no Dropout layer, a training pass (with no masks) is the same pass.
-    let train = model.forward(x.view(), Mode::Train, Some(Masks::Given(&[])));
-    assert_eq!(train.outputs, pass.outputs);
-    assert!(pass.masks.iter().chain(&train.masks).all(Option::is_none));
+    let train = model.forward(x.view(), Mode::train_with_masks(&[]));
+    assert_eq!(train.outputs(), pass.outputs());
+    assert!(
+        pass.blocks
+            .iter()
+            .chain(&train.blocks)
+            .all(|b| b.mask().is_none())
+    );
 }
 
 #[test]
 fn probabilities_and_loss() {
     let pass = forward(&model());
-    let logits = pass.logits();
-    let probs = Sigmoid::forward(pass.outputs[1].view());
+    let logits = pass.outputs().column(0).to_owned();
+    let probs = Activation::Sigmoid.forward(pass.outputs());
     assert_close1("p", &probs.column(0).to_owned(), &P);
     let per_sample: Array1<f64> = logits
         .iter()
@@ -237,13 +253,17 @@ fn probabilities_and_loss() {
         .map(|(&z, &y)| bce_with_logits(z, y))
         .collect();
     assert_close1("l", &per_sample, &LOSS_PER_SAMPLE);
-    let (loss, dlogits) =
-        weighted_bce_with_logits(logits, arr1(&TARGETS).view(), sample_weight().view());
+    let (loss, dlogits) = weighted_bce_with_logits(
+        pass.outputs(),
+        arr1(&TARGETS).view(),
+        sample_weight().view(),
+    )
+    .unwrap();
     assert!(
         (loss - LOSS).abs() <= RELATIVE_TOLERANCE * LOSS,
         "L: got {loss:.12e}, the doc says {LOSS:.12e}"
     );
-    assert_close1("dz2", &dlogits, &DZ2);
+    assert_close1("dz2", &dlogits.column(0).to_owned(), &DZ2);
     // Keras's "sum over batch size": divided by n = 2, not by Σ w = 1.25.
     let over_weights = (0.25 * LOSS_PER_SAMPLE[0] + LOSS_PER_SAMPLE[1]) / 1.25;
     assert!((loss - over_weights).abs() > 0.05, "L is not Σ wℓ / Σ w");
@@ -255,24 +275,28 @@ fn backward_layer_by_layer() {
     let model = model();
     let x = arr2(&X);
     let pass = forward(&model);
-    let (_, dlogits) =
-        weighted_bce_with_logits(pass.logits(), arr1(&TARGETS).view(), sample_weight().view());
-    let dz2 = dlogits.insert_axis(Axis(1));
-    let h = &pass.outputs[0];
+    let (_, dlogits) = weighted_bce_with_logits(
+        pass.outputs(),
+        arr1(&TARGETS).view(),
+        sample_weight().view(),
+    )
+    .unwrap();
+    let dz2 = dlogits;
+    let h = pass.blocks[0].output();
 
-    let (dh, g2) = dense(&model, 1, false).backward(h.view(), dz2.view());
+    let (dh, g2) = dense(&model, 1, Activation::Identity).backward(h.view(), dz2.view());
     assert_close2("dW2", &g2.kernel, &DW2);
     assert_close1("db2", &g2.bias, &DB2);
     assert_close2("dh", &dh, &DH);
 
-    let dz1 = Relu::backward(h.view(), dh.view());
+    let dz1 = Activation::Relu.backward(h.view(), dh.view());
     assert_close2("dz1", &dz1, &DZ1);
     assert!(
         dh[[1, 1]] != 0.0 && dz1[[1, 1]] == 0.0,
         "the ReLU mask stops sample 1's gradient at unit 1"
     );
 
-    let (dx, g1) = dense(&model, 0, true).backward(x.view(), dz1.view());
+    let (dx, g1) = dense(&model, 0, Activation::Relu).backward(x.view(), dz1.view());
     assert_close2("dW1", &g1.kernel, &DW1);
     assert_close1("db1", &g1.bias, &DB1);
     assert_close2("dx", &dx, &DX);
@@ -283,18 +307,22 @@ fn backward_through_the_model() {
     let model = model();
     let x = arr2(&X);
     let pass = forward(&model);
-    let (_, dlogits) =
-        weighted_bce_with_logits(pass.logits(), arr1(&TARGETS).view(), sample_weight().view());
+    let (_, dlogits) = weighted_bce_with_logits(
+        pass.outputs(),
+        arr1(&TARGETS).view(),
+        sample_weight().view(),
+    )
+    .unwrap();
     let (grads, dx) = model.backward(x.view(), &pass, dlogits.view());
-    assert_eq!(grads.len(), 4);
+    assert_eq!(grads.views().count(), 4);
     let want = [
         arr2(&DW1).into_dyn(),
         arr1(&DB1).into_dyn(),
         arr2(&DW2).into_dyn(),
         arr1(&DB2).into_dyn(),
     ];
-    for ((name, got), want) in model.param_names().iter().zip(&grads).zip(&want) {
-        assert_close(name, got.view(), want.view());
+    for ((p, got), want) in model.parameters().zip(grads.views()).zip(&want) {
+        assert_close(p.name, got, want.view());
     }
     assert_close2("dx", &dx, &DX);
 }
@@ -304,8 +332,12 @@ fn one_adam_step() {
     let mut model = model();
     let x = arr2(&X);
     let pass = forward(&model);
-    let (_, dlogits) =
-        weighted_bce_with_logits(pass.logits(), arr1(&TARGETS).view(), sample_weight().view());
+    let (_, dlogits) = weighted_bce_with_logits(
+        pass.outputs(),
+        arr1(&TARGETS).view(),
+        sample_weight().view(),
+    )
+    .unwrap();
     let (grads, _) = model.backward(x.view(), &pass, dlogits.view());
 
     let config = AdamConfig::default();
@@ -325,15 +357,15 @@ fn one_adam_step() {
         "α = {alpha}"
     );
 
-    let mut adam = Adam::new(config, &model.param_shapes());
-    adam.step(model.params_mut(), grads.iter().map(|g| g.view()));
+    let mut adam = Adam::new(config, &model);
+    adam.step(&mut model, &grads);
     assert_eq!(adam.t, 1);
-    for (k, g) in grads.iter().enumerate() {
+    for (slot, g) in adam.slots.iter().zip(grads.views()) {
         // From zero moments: m = (1 − β1)·g, v = (1 − β2)·g².
         let m = g.mapv(|g| 0.1 * g);
         let v = g.mapv(|g| 0.001 * g * g);
-        assert_close("m", adam.m[k].view(), m.view());
-        assert_close("v", adam.v[k].view(), v.view());
+        assert_close("m", slot.m.view(), m.view());
+        assert_close("v", slot.v.view(), v.view());
     }
 
     let want = [
@@ -342,20 +374,19 @@ fn one_adam_step() {
         arr2(&NEW_W2).into_dyn(),
         arr1(&NEW_B2).into_dyn(),
     ];
-    let params = model.params();
-    for ((name, got), want) in model.param_names().iter().zip(&params).zip(&want) {
-        assert_close(name, got.view(), want.view());
+    for (p, want) in model.parameters().zip(&want) {
+        assert_close(p.name, p.value, want.view());
     }
 
     // PyTorch's form, θ − lr·m̂/(√v̂ + ε), lands elsewhere, and the tolerance tells them apart.
-    let g = grads[0][[0, 1]];
+    let g = grads.blocks[0].kernel[[0, 1]];
     let (m_hat, v_hat) = (g, g * g); // m/(1 − β1), v/(1 − β2) at t = 1
     let pytorch = W1[0][1] - config.learning_rate * m_hat / (v_hat.sqrt() + config.epsilon);
     assert!(
         (pytorch - PYTORCH_NEW_W1_01).abs() <= RELATIVE_TOLERANCE * PYTORCH_NEW_W1_01.abs(),
         "PyTorch form: {pytorch}"
     );
-    let keras = params[0][[0, 1]];
+    let keras = model.parameter("dense/kernel").unwrap()[[0, 1]];
     assert!(
         (keras - pytorch).abs() > 1000.0 * RELATIVE_TOLERANCE * keras.abs(),
         "Keras {keras} vs PyTorch {pytorch}"
@@ -388,6 +419,38 @@ fn the_doc_prints_these_numbers() {
             assert!(
                 tokens.contains(&text.as_str()),
                 "{name}: {text} does not appear in docs/backprop.md, section \"A worked example\""
+            );
+        }
+    }
+}
+
+#[test]
+fn the_example_computes_the_docs_numbers_from_the_layer_calls() {
+    // `cargo run --example worked_example` prints these: each computed by the library's own
+    // layer functions, each equal to the doc's value.
+    let steps = example::run();
+    let inputs = [
+        "x",
+        "W1",
+        "b1",
+        "W2",
+        "b2",
+        "class_weight",
+        "W1'[0][1] PyTorch form",
+    ];
+    for (name, want) in expected_numbers() {
+        if inputs.contains(&name) {
+            continue;
+        }
+        let got = steps
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("the example does not print {name}"));
+        assert_eq!(got.1.len(), want.len(), "{name}");
+        for (g, w) in got.1.iter().zip(&want) {
+            assert!(
+                (g - w).abs() <= RELATIVE_TOLERANCE * w.abs().max(1e-300),
+                "{name}: the example computes {g}, the doc says {w}"
             );
         }
     }

@@ -13,11 +13,10 @@ fuzz_target!(|data: &[u8]| {
         // What loads must be what a run can use: finite, and shaped as its architecture.
         assert!(
             c.model
-                .params()
-                .iter()
-                .all(|p| p.iter().all(|v| v.is_finite()))
+                .parameters()
+                .all(|p| p.value.iter().all(|v| v.is_finite()))
         );
-        assert_eq!(c.meta.mean.len(), c.model.architecture.inputs);
-        assert_eq!(c.adam.m.len(), c.model.param_names().len());
+        assert_eq!(c.meta.mean.len(), c.model.inputs());
+        assert_eq!(c.adam.slots.len(), c.model.parameters().count());
     }
 });

@@ -37,7 +37,7 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<()> {
         "relative error |a − n| / max(|a|, |n|, {GRADIENT_FLOOR:e}), on a random batch of {} rows.",
         args.batch
     );
-    let (report, kink, seed) = check_architecture(&arch, args.batch, args.seed, args.per_tensor);
+    let (report, kink, seed) = check_architecture(&arch, args.batch, args.seed, args.per_tensor)?;
     println!(
         "Sample point (seed {seed}): nearest ReLU input to the kink at 0 is {kink:.3e} (at least {KINK_MARGIN:e} needed)\n"
     );

@@ -29,8 +29,36 @@ impl ModelArgs {
         })
     }
 
-    /// The architecture for `inputs` features.
+    /// The architecture for `inputs` features, with the library's errors put in terms of
+    /// these flags.
     pub fn architecture(&self, inputs: usize) -> fraudnet::Result<Architecture> {
-        Architecture::mlp(inputs, &self.hidden, &self.dropout())
+        let dropout = self.dropout();
+        if self.hidden.len() != dropout.len() {
+            return Err(fraudnet::Error::Config {
+                name: "--dropout",
+                message: format!(
+                    "--hidden lists {} layers but --dropout lists {} rates; give one rate per \
+                     hidden layer (0 for none)",
+                    self.hidden.len(),
+                    dropout.len()
+                ),
+            });
+        }
+        Architecture::mlp(inputs, &self.hidden, &dropout).map_err(|e| match e {
+            fraudnet::Error::Config { name, message } => fraudnet::Error::Config {
+                name: flag_of(name),
+                message,
+            },
+            other => other,
+        })
+    }
+}
+
+/// The flag that sets the library parameter `name`, or `name` itself.
+fn flag_of(name: &'static str) -> &'static str {
+    match name {
+        "hidden" => "--hidden",
+        "dropout rate" => "--dropout",
+        other => other,
     }
 }

@@ -1,8 +1,6 @@
 //! `fraudnet summary`: the Keras-style model table.
 
 use clap::Args;
-use fraudnet::model::Sequential;
-use fraudnet::rng::{self, Stream};
 
 use super::ModelArgs;
 
@@ -17,7 +15,6 @@ pub struct SummaryArgs {
 
 pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
     let arch = args.model.architecture(args.inputs)?;
-    let model = Sequential::<f32>::new(&arch, &mut rng::stream(0, Stream::Init));
-    print!("{}", model.summary());
+    print!("{}", fraudnet::model::summary(&arch));
     Ok(())
 }

@@ -133,7 +133,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let mut model =
-        Sequential::<f32>::new(&architecture, &mut rng::stream(args.seed, Stream::Init));
+        Sequential::<f32>::new(&architecture, &mut rng::stream(args.seed, Stream::Init))?;
     if let Some(path) = &args.init_weights {
         checkpoint::load_weights(path, &mut model)?;
         println!("Initial weights from {}", path.display());

@@ -1,10 +1,12 @@
-//! Dense (fully connected) layer: `y = x·W + b`.
+//! Dense (fully connected) layer: `y = x·W + b`, written plainly on the naive product. The model
+//! runs the same math fused into the fast product ([`super::DenseBlock`]); a test keeps the two
+//! equal bit for bit.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis, NdFloat};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, NdFloat};
 use ndarray_rand::RandomExt;
 use ndarray_rand::rand_distr::Uniform;
 
-use crate::linalg::{self, Epilogue};
+use crate::linalg::matmul_naive;
 use crate::rng::Rng;
 
 /// A fully connected layer, `y = x·W + b`, in Keras's layout.
@@ -35,6 +37,16 @@ pub struct DenseGrads<F> {
     pub kernel: Array2<F>,
     /// `db = Σₙ dy`: `[d_out]`.
     pub bias: Array1<F>,
+}
+
+impl<F: NdFloat> DenseGrads<F> {
+    /// Zero gradients shaped like `layer`'s parameters.
+    pub fn zeros_like(layer: &Dense<F>) -> Self {
+        DenseGrads {
+            kernel: Array2::zeros(layer.kernel.raw_dim()),
+            bias: Array1::zeros(layer.bias.raw_dim()),
+        }
+    }
 }
 
 impl<F: NdFloat> Dense<F> {
@@ -75,10 +87,14 @@ impl<F: NdFloat> Dense<F> {
     /// # Panics
     /// If `x` does not have `d_in` columns.
     pub fn forward(&self, x: ArrayView2<F>) -> Array2<F> {
-        let mut y = Array2::zeros((x.nrows(), self.d_out()));
-        let bias = self.bias.as_slice().expect("bias is contiguous");
-        linalg::matmul_into(x, self.kernel.view(), y.view_mut(), Epilogue::Bias(bias));
-        y
+        assert_eq!(
+            x.ncols(),
+            self.d_in(),
+            "Dense::forward: x is {:?} but the kernel is {:?}",
+            x.dim(),
+            self.kernel.dim()
+        );
+        matmul_naive(x, self.kernel.view()) + &self.bias
     }
 
     /// Backward pass: given the input `x` of the forward pass and `dy = ∂L/∂y`, returns
@@ -97,11 +113,35 @@ impl<F: NdFloat> Dense<F> {
             x.dim(),
             dy.dim()
         );
-        let dx = linalg::matmul(dy, self.kernel.t());
+        let dx = matmul_naive(dy, self.kernel.t());
+        let mut bias = Array1::zeros(dy.ncols());
+        Self::bias_gradient_into(dy, bias.view_mut());
         let grads = DenseGrads {
-            kernel: linalg::matmul(x.t(), dy),
-            bias: dy.sum_axis(Axis(0)),
+            kernel: matmul_naive(x.t(), dy),
+            bias,
         };
         (dx, grads)
+    }
+
+    /// `db = Σₙ dy`: the bias gradient, summed over the batch rows in order `n = 0, 1, …`
+    /// (so the fused block, which calls this too, gets the same bits).
+    ///
+    /// # Shapes
+    /// `dy: [batch, d_out]`, `db: [d_out]`.
+    ///
+    /// # Panics
+    /// If `db` does not have `dy`'s width.
+    pub fn bias_gradient_into(dy: ArrayView2<F>, mut db: ArrayViewMut1<F>) {
+        assert_eq!(
+            db.len(),
+            dy.ncols(),
+            "Dense::bias_gradient_into: dy is {:?} but db has {} values",
+            dy.dim(),
+            db.len()
+        );
+        db.fill(F::zero());
+        for row in dy.rows() {
+            db += &row;
+        }
     }
 }

@@ -3,6 +3,7 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, NdFloat};
 use rand::{Rng as _, RngCore as _};
 use rayon::prelude::*;
+use std::slice;
 
 use crate::rng::Rng;
 
@@ -126,5 +127,50 @@ impl Dropout {
             mask.dim()
         );
         &dy * &mask
+    }
+}
+
+/// Where a training forward pass gets its dropout masks: the source of randomness lives inside
+/// the training mode ([`crate::model::Mode::Train`]), so a training pass without masks cannot
+/// be written.
+pub enum DropoutMasks<'a, F> {
+    /// Draw a fresh mask for each dropout from this stream ([`Dropout::fill_mask`]).
+    Draw(&'a mut Rng),
+    /// Use these, in order, one per dropout (gradient checks and tests).
+    Given(slice::Iter<'a, Array2<F>>),
+}
+
+impl<'a, F: NdFloat> DropoutMasks<'a, F> {
+    /// Masks drawn from `rng`.
+    pub fn draw(rng: &'a mut Rng) -> Self {
+        DropoutMasks::Draw(rng)
+    }
+
+    /// The given masks, one per dropout in order, each shaped like that dropout's input.
+    pub fn given(masks: &'a [Array2<F>]) -> Self {
+        DropoutMasks::Given(masks.iter())
+    }
+
+    /// Fills `mask` for `dropout`: a fresh draw, or the next given mask.
+    ///
+    /// # Panics
+    /// If the given masks have run out or the next one is not `mask`'s shape.
+    pub fn fill(&mut self, dropout: &Dropout, mut mask: ArrayViewMut2<F>) {
+        match self {
+            DropoutMasks::Draw(rng) => dropout.fill_mask(mask, rng),
+            DropoutMasks::Given(masks) => match masks.next() {
+                Some(given) => {
+                    assert_eq!(
+                        given.dim(),
+                        mask.dim(),
+                        "DropoutMasks::fill: a given mask is {:?}, the layer needs {:?}",
+                        given.dim(),
+                        mask.dim()
+                    );
+                    mask.assign(given)
+                }
+                None => panic!("DropoutMasks::fill: fewer masks given than dropout layers"),
+            },
+        }
     }
 }

@@ -3,8 +3,9 @@
 use ndarray::{ArrayView1, ArrayView2, Axis, s};
 
 use crate::Mode;
-use crate::layers::Sigmoid;
-use crate::loss::bce_with_logits;
+use crate::activation::sigmoid;
+use crate::error::Result;
+use crate::loss::{bce_with_logits, logit_column};
 use crate::metrics::Confusion;
 use crate::model::{ForwardPass, Sequential};
 use crate::ranking::Curve;
@@ -20,13 +21,16 @@ const CHUNK: usize = 4096;
 ///
 /// # Shapes
 /// `x: [n, inputs]`, `y: [n]`.
+///
+/// # Errors
+/// [`crate::Error::Config`] when the model does not output one logit per row.
 pub fn evaluate(
     model: &Sequential<f32>,
     x: ArrayView2<f32>,
     y: ArrayView1<f32>,
-) -> (f64, Confusion) {
-    let (loss, confusion, _) = evaluate_with_probs(model, x, y);
-    (loss, confusion)
+) -> Result<(f64, Confusion)> {
+    let (loss, confusion, _) = evaluate_with_probs(model, x, y)?;
+    Ok((loss, confusion))
 }
 
 /// What [`evaluate_ranked`] measures on a split.
@@ -47,20 +51,23 @@ pub struct Evaluated {
 ///
 /// # Shapes
 /// `x: [n, inputs]`, `y: [n]`.
+///
+/// # Errors
+/// As [`evaluate`].
 pub fn evaluate_ranked(
     model: &Sequential<f32>,
     x: ArrayView2<f32>,
     y: ArrayView1<f32>,
-) -> Evaluated {
-    let (loss, confusion, probs) = evaluate_with_probs(model, x, y);
+) -> Result<Evaluated> {
+    let (loss, confusion, probs) = evaluate_with_probs(model, x, y)?;
     let labels: Vec<f32> = y.to_vec();
     let curve = Curve::new(&probs, &labels);
-    Evaluated {
+    Ok(Evaluated {
         loss,
         confusion,
         auc_pr: curve.average_precision(),
         auc_roc: curve.roc_auc(),
-    }
+    })
 }
 
 /// The loss, the counts at `p > 0.5` and every probability, `[n]`.
@@ -68,32 +75,29 @@ fn evaluate_with_probs(
     model: &Sequential<f32>,
     x: ArrayView2<f32>,
     y: ArrayView1<f32>,
-) -> (f64, Confusion, Vec<f32>) {
+) -> Result<(f64, Confusion, Vec<f32>)> {
     let mut probs = Vec::with_capacity(x.nrows());
     let mut confusion = Confusion::default();
     let mut loss_sum = 0.0f64;
     // One set of layer buffers for every full chunk (and one more for the last).
-    let mut pass = ForwardPass {
-        outputs: Vec::new(),
-        masks: Vec::new(),
-    };
+    let mut pass = ForwardPass::default();
     for (start, xc) in x
         .axis_chunks_iter(Axis(0), CHUNK)
         .enumerate()
         .map(|(i, c)| (i * CHUNK, c))
     {
         let yc = y.slice(s![start..start + xc.nrows()]);
-        model.forward_into(xc, Mode::Eval, None, &mut pass);
-        let logits = pass.logits();
+        model.forward_into(xc, Mode::Eval, &mut pass);
+        let logits = logit_column(pass.outputs())?;
         loss_sum += logits
             .iter()
             .zip(yc)
             .map(|(&z, &t)| bce_with_logits(z, t) as f64)
             .sum::<f64>();
-        let chunk_probs = logits.mapv(Sigmoid::value);
+        let chunk_probs = logits.mapv(sigmoid);
         confusion.add(chunk_probs.view(), yc, 0.5);
         probs.extend(chunk_probs.iter());
     }
     let n = x.nrows().max(1) as f64;
-    (loss_sum / n, confusion, probs)
+    Ok((loss_sum / n, confusion, probs))
 }

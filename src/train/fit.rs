@@ -174,7 +174,7 @@ pub fn fit_from(
                 &mut workspace,
                 batch,
                 &mut dropout_rng,
-            );
+            )?;
             guard::check_step(
                 At {
                     epoch,
@@ -189,7 +189,7 @@ pub fn fit_from(
             train.add_logits(result.logits, result.targets);
             bar.inc(1);
         }
-        let ranked = evaluate_ranked(&model, data.val_x.view(), data.val_y.view());
+        let ranked = evaluate_ranked(&model, data.val_x.view(), data.val_y.view())?;
         let (val_loss, val) = (ranked.loss, ranked.confusion);
         guard::check_validation(
             At { epoch, step: steps },
@@ -216,7 +216,7 @@ pub fn fit_from(
             epoch,
             epochs: config.epochs,
             seed: config.seed,
-            architecture: model.architecture.clone(),
+            architecture: model.architecture().clone(),
             adam: config.adam,
             batch_size: config.batch_size,
             val_fraction: config.val_fraction,

@@ -11,7 +11,7 @@ use ndarray::{ArrayD, ArrayView2, ArrayViewD};
 use super::StepOutput;
 use crate::error::Error;
 use crate::model::Sequential;
-use crate::optim::Adam;
+use crate::optim::{Adam, AdamSlot};
 
 /// Where a check happens: the 1-based epoch and step (step 0: before the epoch's first step).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,21 +22,18 @@ pub(super) struct At {
 
 /// The name of the first parameter or Adam moment holding a non-finite value, if any.
 pub(super) fn first_non_finite_state(model: &Sequential<f32>, adam: &Adam<f32>) -> Option<String> {
-    let names = model.param_names();
-    let moments = |state: &[ArrayD<f32>], kind: &str| {
-        names
+    let moments = |kind: &str, moment: fn(&AdamSlot<f32>) -> &ArrayD<f32>| {
+        adam.slots
             .iter()
-            .zip(state)
-            .find(|(_, a)| !all_finite(a.view()))
-            .map(|(name, _)| format!("Adam's moment optimizer/{kind}/{name}"))
+            .find(|s| !all_finite(moment(s).view()))
+            .map(|s| format!("Adam's moment optimizer/{kind}/{}", s.name))
     };
-    names
-        .iter()
-        .zip(model.params())
-        .find(|(_, p)| !all_finite(p.view()))
-        .map(|(name, _)| format!("parameter {name}"))
-        .or_else(|| moments(&adam.m, "m"))
-        .or_else(|| moments(&adam.v, "v"))
+    model
+        .parameters()
+        .find(|p| !all_finite(p.value.view()))
+        .map(|p| format!("parameter {}", p.name))
+        .or_else(|| moments("m", |s| &s.m))
+        .or_else(|| moments("v", |s| &s.v))
 }
 
 /// Checks the model before the first step of a run: a starting model (initial weights, a

@@ -16,6 +16,7 @@
 use std::path::Path;
 
 use super::{Prepared, TrainConfig};
+use crate::activation::Activation;
 use crate::checkpoint::{Checkpoint, CheckpointMeta};
 use crate::error::{Error, Result};
 use crate::model::{Architecture, LayerSpec, Sequential};
@@ -41,7 +42,7 @@ impl TrainState {
     /// A fresh run: `model` as initialised, zero Adam moments, `t = 0`, and the dropout and
     /// shuffle streams of `config.seed` at their start.
     pub fn fresh(model: Sequential<f32>, config: &TrainConfig) -> Self {
-        let adam = Adam::new(config.adam, &model.param_shapes());
+        let adam = Adam::new(config.adam, &model);
         TrainState {
             model,
             adam,
@@ -140,9 +141,13 @@ pub fn changed_settings(meta: &CheckpointMeta, config: &TrainConfig) -> Vec<Stri
 /// no flags can (a checkpoint written by hand).
 pub fn architecture_flags(architecture: &Architecture) -> String {
     let (mut hidden, mut dropout) = (Vec::new(), Vec::<String>::new());
-    for spec in &architecture.layers {
+    let last = architecture.layers.len().saturating_sub(1);
+    for (i, spec) in architecture.layers.iter().enumerate() {
         match *spec {
-            LayerSpec::Dense { units, relu: true } => {
+            LayerSpec::Dense {
+                units,
+                activation: Activation::Relu,
+            } if i != last => {
                 hidden.push(units.to_string());
                 dropout.push("0".into());
             }
@@ -150,7 +155,11 @@ pub fn architecture_flags(architecture: &Architecture) -> String {
                 Some(last) => *last = rate.to_string(),
                 None => return format!("{architecture:?}"),
             },
-            LayerSpec::Dense { relu: false, .. } => {}
+            LayerSpec::Dense {
+                units: 1,
+                activation: Activation::Identity,
+            } if i == last => {}
+            LayerSpec::Dense { .. } => return format!("{architecture:?}"),
         }
     }
     format!(

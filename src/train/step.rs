@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
-use crate::Mode;
-use crate::loss::weighted_bce_with_logits_into;
-use crate::model::{BackwardScratch, ForwardPass, Gradients, Masks, Sequential};
+use crate::error::Result;
+use crate::loss::{logit_column, weighted_bce_with_logits_into};
+use crate::model::{Backward, ForwardPass, Mode, Sequential};
 use crate::optim::Adam;
 use crate::rng::Rng;
 
@@ -44,10 +44,9 @@ struct Buffers {
     x: Array2<f32>,
     targets: Array1<f32>,
     sample_weight: Array1<f32>,
-    dlogits: Array1<f32>,
+    dlogits: Array2<f32>,
     pass: ForwardPass<f32>,
-    grads: Gradients<f32>,
-    scratch: BackwardScratch<f32>,
+    backward: Backward<f32>,
 }
 
 /// The buffers of [`train_step`], kept per batch size (a run has at most two: the full batch
@@ -64,20 +63,12 @@ impl StepWorkspace {
             Some(i) => i,
             None => {
                 let buffers = Buffers {
-                    x: Array2::zeros((rows, model.architecture.inputs)),
+                    x: Array2::zeros((rows, model.inputs())),
                     targets: Array1::zeros(rows),
                     sample_weight: Array1::zeros(rows),
-                    dlogits: Array1::zeros(rows),
-                    pass: ForwardPass {
-                        outputs: Vec::new(),
-                        masks: Vec::new(),
-                    },
-                    grads: model
-                        .params()
-                        .iter()
-                        .map(|p| ndarray::ArrayD::zeros(p.raw_dim()))
-                        .collect(),
-                    scratch: BackwardScratch::default(),
+                    dlogits: Array2::zeros((rows, model.outputs())),
+                    pass: ForwardPass::default(),
+                    backward: Backward::without_input_gradient(model),
                 };
                 self.by_rows.push((rows, buffers));
                 self.by_rows.len() - 1
@@ -91,6 +82,10 @@ impl StepWorkspace {
 /// masks from `dropout_rng`, the weighted loss, the backward pass, and one Adam update (skipped
 /// when a gradient is not finite, so the caller can stop with the parameters intact).
 ///
+/// # Errors
+/// [`crate::Error::Config`] when the model's output is not one logit per row
+/// ([`crate::loss::check_output_width`]).
+///
 /// # Panics
 /// If the batch is empty or its arrays do not match the model.
 pub fn train_step<'w>(
@@ -99,7 +94,7 @@ pub fn train_step<'w>(
     workspace: &'w mut StepWorkspace,
     batch: Batch,
     dropout_rng: &mut Rng,
-) -> StepOutput<'w> {
+) -> Result<StepOutput<'w>> {
     let b = workspace.buffers(model, batch.rows.len());
     for ((mut dst, t, w), &row) in
         b.x.rows_mut()
@@ -113,37 +108,24 @@ pub fn train_step<'w>(
         *t = batch.labels[row];
         *w = batch.class_weight[usize::from(*t > 0.5)];
     }
-    model.forward_into(
-        b.x.view(),
-        Mode::Train,
-        Some(Masks::Draw(dropout_rng)),
-        &mut b.pass,
-    );
+    model.forward_into(b.x.view(), Mode::train(dropout_rng), &mut b.pass);
     let loss = weighted_bce_with_logits_into(
-        b.pass.logits(),
+        b.pass.outputs(),
         b.targets.view(),
         b.sample_weight.view(),
         b.dlogits.view_mut(),
-    );
-    model.backward_into(
-        b.x.view(),
-        &b.pass,
-        b.dlogits.view(),
-        &mut b.grads,
-        &mut b.scratch,
-        false,
-    );
-    let gradients_finite = b.grads.iter().all(|g| g.iter().all(|v| v.is_finite()));
+    )?;
+    model.backward_into(b.x.view(), &b.pass, b.dlogits.view(), &mut b.backward);
+    let gradients_finite = b.backward.gradients.all_finite();
     // With a non-finite gradient the update is skipped, so the state stays as it was (finite:
     // the previous step checked it).
-    let state_finite =
-        !gradients_finite || adam.step(model.params_mut_iter(), b.grads.iter().map(|g| g.view()));
-    StepOutput {
+    let state_finite = !gradients_finite || adam.step(model, &b.backward.gradients);
+    Ok(StepOutput {
         loss,
-        logits: b.pass.logits(),
+        logits: logit_column(b.pass.outputs())?,
         targets: b.targets.view(),
         x: b.x.view(),
         gradients_finite,
         state_finite,
-    }
+    })
 }

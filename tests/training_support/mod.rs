@@ -41,7 +41,7 @@ pub fn architecture(inputs: usize) -> Architecture {
 
 /// The model `train` builds for `architecture` and seed 7.
 pub fn model(architecture: &Architecture) -> Sequential<f32> {
-    Sequential::new(architecture, &mut rng::stream(7, Stream::Init))
+    Sequential::new(architecture, &mut rng::stream(7, Stream::Init)).unwrap()
 }
 
 /// Settings of a run of `epochs` epochs with batches of 64, seed 7, checkpoints in `dir`.
