@@ -21,10 +21,10 @@
 //!
 //! # Atomicity
 //!
-//! [`save`] writes to a hidden temporary file in the target directory (`.fraud_model_…tmp…`,
-//! which never matches `fraud_model_at_epoch_*`), flushes it to disk, renames it over the
-//! target and flushes the directory: a crash leaves either the old file or the new one, never
-//! a torn one. [`latest`] finds the newest checkpoint of a directory (temporary files never
+//! [`save`] writes through [`crate::atomic_file`]: a hidden temporary file in the target
+//! directory (`.fraud_model_…tmp…`, which never matches `fraud_model_at_epoch_*`), flushed to
+//! disk, renamed over the target, then the directory flushed: a crash leaves either the old
+//! file or the new one, never a torn one. [`latest`] finds the newest checkpoint of a directory (temporary files never
 //! count) and [`remove_stale_temporaries`] clears what a killed write left behind;
 //! [`write_atomically_with`] lets tests make the write fail part-way.
 //!
@@ -40,10 +40,11 @@
 mod scan;
 mod validate;
 
+/// Checkpoints are written by the crate's one atomic writer; these are its names here.
+pub use crate::atomic_file::{write as write_atomically, write_with as write_atomically_with};
 pub use scan::{epoch_of, is_temporary, latest, remove_stale_temporaries, run_files};
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, IxDyn};
@@ -181,70 +182,6 @@ fn internal(e: impl std::fmt::Display) -> Error {
         path: PathBuf::from("<memory>"),
         message: format!("cannot serialise: {e}"),
     }
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to
-/// disk, then renamed over `path`, then the directory flushed. A failure at any point leaves
-/// any previous file at `path` untouched and removes the temporary file.
-///
-/// # Errors
-/// [`Error::Io`] naming the directory or file that could not be written.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomically_with(path, bytes, |file, bytes| file.write_all(bytes))
-}
-
-/// [`write_atomically`] with the writing of the temporary file's contents done by
-/// `write(file, bytes)`; the flush to disk and the rename follow only if it succeeds. Tests
-/// pass a `write` that fails part-way, which the operating system cannot be made to do on
-/// demand, to check that a failed write leaves the previous file intact and no temporary file.
-///
-/// # Errors
-/// [`Error::Io`] naming the directory or file that could not be written.
-pub fn write_atomically_with(
-    path: &Path,
-    bytes: &[u8],
-    write: impl FnOnce(&mut std::fs::File, &[u8]) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let stem = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{stem}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    // A temporary file is private (0600) by default; the file it becomes is an ordinary
-    // output, readable as any other file the user creates (0644 less the umask).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "cannot create a temporary file in this directory", e))?;
-    // Errors name the target: the temporary file is removed when `tmp` is dropped.
-    write(tmp.as_file_mut(), bytes).map_err(|e| {
-        Error::io(
-            path,
-            "cannot write (the previous file, if any, is left as it was)",
-            e,
-        )
-    })?;
-    tmp.as_file().sync_all().map_err(|e| {
-        Error::io(
-            path,
-            "cannot flush to disk (the previous file, if any, is left as it was)",
-            e,
-        )
-    })?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(path, "cannot move the new file into place", e.error))?;
-    // Make the rename itself durable; not every filesystem supports syncing a directory.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Saves a checkpoint atomically (see [`write_atomically`]).

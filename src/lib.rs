@@ -15,6 +15,7 @@
 //!
 //! The derivation of every backward formula is in `docs/backprop.md`.
 
+pub mod atomic_file;
 pub mod checkpoint;
 pub mod data;
 pub mod error;

@@ -16,6 +16,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::atomic_file::{self, AtomicFile};
 use crate::error::{Error, Result};
 use crate::metrics::Confusion;
 use crate::ranking::Curve;
@@ -255,7 +256,7 @@ fn draw_both(
 
     // PNG: plotters writes the file itself on `present`, so it draws to a temporary `.png`
     // (the extension selects the encoder) that is renamed into place.
-    let tmp = crate::predict::output_tempfile(dir, &format!("{stem}.png"), ".png")?;
+    let tmp = AtomicFile::create(&png, ".png")?;
     {
         let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
         figure
@@ -263,11 +264,7 @@ fn draw_both(
             .and_then(|()| root.present().map_err(Into::into))
             .map_err(|e| plot_error(&png, e))?;
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), "cannot flush the plot to disk", e))?;
-    tmp.persist(&png)
-        .map_err(|e| Error::io(&png, "cannot move the plot into place", e.error))?;
+    tmp.commit()?;
 
     let mut text = String::new();
     {
@@ -277,12 +274,7 @@ fn draw_both(
             .and_then(|()| root.present().map_err(Into::into))
             .map_err(|e| plot_error(&svg, e))?;
     }
-    let mut tmp = crate::predict::output_tempfile(dir, &format!("{stem}.svg"), ".tmp")?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| Error::io(tmp.path(), "cannot write the plot", e))?;
-    tmp.persist(&svg)
-        .map_err(|e| Error::io(&svg, "cannot move the plot into place", e.error))?;
+    atomic_file::write(&svg, text.as_bytes())?;
     Ok(vec![png, svg])
 }
 

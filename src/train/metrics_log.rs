@@ -92,7 +92,7 @@ impl MetricsLog {
                 _ => {}
             }
         }
-        crate::checkpoint::write_atomically(path, kept.as_bytes())?;
+        crate::atomic_file::write(path, kept.as_bytes())?;
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(path)
