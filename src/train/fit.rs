@@ -239,7 +239,7 @@ pub fn fit_from(
         let bytes = checkpoint::to_bytes(&model, &adam, &meta)?;
         write_checkpoint(&path, &bytes)?;
         if let Some(metric) = config.keep_best {
-            let best_path = config.checkpoint_dir.join(best::BEST_FILE_NAME);
+            let best_path = config.checkpoint_dir.join(checkpoint::BEST_FILE_NAME);
             let line = best::keep_if_better(
                 metric,
                 &metrics,

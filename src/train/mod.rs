@@ -23,7 +23,7 @@ mod report;
 mod resume;
 mod step;
 
-pub use best::{BEST_FILE_NAME, KeepBest};
+pub use best::KeepBest;
 pub use evaluate::{Evaluated, evaluate, evaluate_ranked};
 pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
 pub use metrics_log::MetricsLog;

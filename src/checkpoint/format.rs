@@ -1,130 +1,18 @@
-//! Checkpoints: the model's parameters, Adam's state and the run's metadata in one
-//! `.safetensors` file, written atomically.
-//!
-//! # Format (version 1)
-//!
-//! A standard safetensors file (<https://huggingface.co/docs/safetensors>), loadable by
-//! Python's `safetensors` package:
-//!
-//! | tensor | dtype | shape |
-//! | --- | --- | --- |
-//! | `dense/kernel`, `dense/bias`, `dense_1/kernel`, … | F32 | as the parameter (Keras layout) |
-//! | `optimizer/m/<parameter>` | F32 | Adam's first moment, as the parameter |
-//! | `optimizer/v/<parameter>` | F32 | Adam's second moment, as the parameter |
-//! | `optimizer/iterations` | I64 | `[]`: Adam's step count `t` |
-//!
-//! The header's `__metadata__` holds one key, `fraudnet`, whose value is the JSON of
-//! [`CheckpointMeta`]: `format` (`fraudnet-checkpoint`), `format_version`, epoch, seed,
-//! architecture, standardisation mean and std, class weights, feature names, that epoch's
-//! metrics and RNG positions. (One key, because safetensors writes its metadata map in hash
-//! order: with several keys, two saves of the same state would differ in their bytes.)
-//!
-//! # Atomicity
-//!
-//! [`save`] writes through [`crate::atomic_file`]: a hidden temporary file in the target
-//! directory (`.fraud_model_…tmp…`, which never matches `fraud_model_at_epoch_*`), flushed to
-//! disk, renamed over the target, then the directory flushed: a crash leaves either the old
-//! file or the new one, never a torn one. [`latest`] finds the newest checkpoint of a directory (temporary files never
-//! count) and [`remove_stale_temporaries`] clears what a killed write left behind;
-//! [`write_atomically_with`] lets tests make the write fail part-way.
-//!
-//! # Loading
-//!
-//! [`load`] and [`from_bytes`] trust nothing: the safetensors header's length and every
-//! tensor's extent are checked against the file, the metadata's format, version and fields,
-//! the architecture (one `--hidden`/`--dropout` can build, no larger than the file can hold,
-//! before anything is allocated for it), the names, shapes and dtypes of all tensors, and the
-//! finiteness of every value. Each fault is an [`Error::Checkpoint`] naming the file and what
-//! is wrong; `tests/bad_inputs/` holds a file for each, and `fuzz/` fuzzes the loader.
-
-mod scan;
-mod validate;
-
-/// Checkpoints are written by the crate's one atomic writer; these are its names here.
-pub use crate::atomic_file::{write as write_atomically, write_with as write_atomically_with};
-pub use scan::{epoch_of, is_temporary, latest, remove_stale_temporaries, run_files};
+//! The bytes of a checkpoint: the safetensors layout described in the [module](super)
+//! documentation, written by [`to_bytes`] and read back, trusting nothing, by [`from_bytes`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, IxDyn};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use serde::{Deserialize, Serialize};
 
+use super::meta::{CheckpointMeta, FORMAT, FORMAT_VERSION};
+use super::{Checkpoint, validate};
 use crate::error::{Error, Result};
-use crate::metrics::EpochMetrics;
 use crate::model::{Architecture, Sequential};
-use crate::optim::{Adam, AdamConfig};
+use crate::optim::Adam;
 use crate::rng::{self, Stream};
-
-/// The value of the `format` metadata key.
-pub const FORMAT: &str = "fraudnet-checkpoint";
-/// The checkpoint format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
-/// Largest checkpoint file accepted, in bytes (the reference model's is about 1.7 MB).
-pub const MAX_FILE_BYTES: u64 = 1 << 30;
-
-/// The metadata stored with every checkpoint.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckpointMeta {
-    /// Always [`FORMAT`]: tells a fraudnet checkpoint from other safetensors files.
-    pub format: String,
-    /// [`FORMAT_VERSION`] at the time of writing.
-    pub format_version: u32,
-    /// The epoch just completed, 1-based.
-    pub epoch: usize,
-    /// Epochs the run was asked for.
-    pub epochs: usize,
-    /// The run's seed.
-    pub seed: u64,
-    /// The model's shape.
-    pub architecture: Architecture,
-    /// Adam's hyper-parameters.
-    pub adam: AdamConfig,
-    /// Rows per batch.
-    pub batch_size: usize,
-    /// Fraction of rows held out for validation.
-    pub val_fraction: f64,
-    /// Whether the training rows were shuffled each epoch.
-    pub shuffle: bool,
-    /// Feature names, in input order.
-    pub feature_names: Vec<String>,
-    /// The label column's name.
-    pub label_name: String,
-    /// Standardisation mean per feature (subtracted first).
-    pub mean: Vec<f32>,
-    /// Standardisation standard deviation per feature (divided by second; 0 means the column
-    /// was constant and is mapped to 0).
-    pub std: Vec<f32>,
-    /// Class weights `[w₀, w₁] = [1/count₀, 1/count₁]` of the training split.
-    pub class_weight: [f64; 2],
-    /// The data file trained on, as given.
-    pub data_source: String,
-    /// That epoch's metrics.
-    pub metrics: EpochMetrics,
-    /// Position (ChaCha word position, as a decimal string) of the dropout stream after this
-    /// epoch, so a resumed run draws the same masks.
-    pub dropout_rng_position: String,
-    /// Position of the shuffle stream after this epoch.
-    pub shuffle_rng_position: String,
-}
-
-/// A loaded checkpoint.
-#[derive(Clone, Debug)]
-pub struct Checkpoint {
-    /// The metadata.
-    pub meta: CheckpointMeta,
-    /// The model with the saved parameters.
-    pub model: Sequential<f32>,
-    /// Adam with the saved moments and step count.
-    pub adam: Adam<f32>,
-}
-
-/// `fraud_model_at_epoch_{epoch}.safetensors`, the name the Keras example's
-/// `ModelCheckpoint("fraud_model_at_epoch_{epoch}.keras")` would give (1-based).
-pub fn file_name(epoch: usize) -> String {
-    format!("fraud_model_at_epoch_{epoch}.safetensors")
-}
 
 fn f32_bytes<'a>(values: impl Iterator<Item = &'a f32>) -> Vec<u8> {
     values.flat_map(|v| v.to_le_bytes()).collect()
@@ -182,59 +70,6 @@ fn internal(e: impl std::fmt::Display) -> Error {
         path: PathBuf::from("<memory>"),
         message: format!("cannot serialise: {e}"),
     }
-}
-
-/// Saves a checkpoint atomically (see [`write_atomically`]).
-///
-/// # Errors
-/// [`Error::Io`] if the file cannot be written; the previous file, if any, is left intact.
-pub fn save(
-    path: &Path,
-    model: &Sequential<f32>,
-    adam: &Adam<f32>,
-    meta: &CheckpointMeta,
-) -> Result<()> {
-    write_atomically(path, &to_bytes(model, adam, meta)?)
-}
-
-/// Checks that `dir` exists (creating it if needed) and that a file can be created in it, so a
-/// run fails before training rather than after the first epoch.
-///
-/// # Errors
-/// [`Error::Io`] naming the directory.
-pub fn check_writable_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(dir, "cannot create checkpoint directory", e))?;
-    tempfile::Builder::new()
-        .prefix(".fraudnet-write-test.")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "checkpoint directory is not writable", e))?;
-    Ok(())
-}
-
-/// Loads a checkpoint, validating everything before trusting it (see [`from_bytes`]).
-///
-/// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] if it is larger than
-/// [`MAX_FILE_BYTES`] or [`from_bytes`] refuses it.
-pub fn load(path: &Path) -> Result<Checkpoint> {
-    from_bytes(&read_capped(path)?, path)
-}
-
-/// The bytes of a safetensors file no larger than [`MAX_FILE_BYTES`].
-fn read_capped(path: &Path) -> Result<Vec<u8>> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, "cannot open", e))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(Error::Checkpoint {
-            path: path.to_path_buf(),
-            message: format!(
-                "is {size} bytes, larger than any fraudnet checkpoint ({MAX_FILE_BYTES} at most)"
-            ),
-        });
-    }
-    std::fs::read(path).map_err(|e| Error::io(path, "cannot read", e))
 }
 
 /// Parses and validates a checkpoint held in memory; `path` names it in errors. Nothing is
@@ -440,25 +275,4 @@ pub fn read_f32(
             "tensor {name:?} holds the wrong number of bytes for shape {shape:?}"
         ))
     })
-}
-
-/// Loads initial weights from any safetensors file holding the model's parameters under their
-/// Keras-style names (`dense/kernel` `[d_in, d_out]`, `dense/bias`, …), e.g. exported from
-/// Keras or PyTorch (transpose `nn.Linear.weight`). Other tensors in the file are ignored.
-///
-/// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Checkpoint`] if it is larger than
-/// [`MAX_FILE_BYTES`] or a parameter is missing, has the wrong shape or dtype, or is not finite.
-pub fn load_weights(path: &Path, model: &mut Sequential<f32>) -> Result<()> {
-    let bytes = read_capped(path)?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| Error::Checkpoint {
-        path: path.to_path_buf(),
-        message: format!("not a valid safetensors file ({e})"),
-    })?;
-    let shapes = model.param_shapes();
-    for (k, name) in model.param_names().iter().enumerate() {
-        let values = read_f32(&tensors, name, &shapes[k], path)?;
-        model.params_mut()[k].assign(&values);
-    }
-    Ok(())
 }
