@@ -20,6 +20,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod evaluation;
+pub mod format;
 pub mod gradcheck;
 pub mod layers;
 pub mod linalg;

@@ -97,7 +97,7 @@ impl Scorer {
 ///
 /// # Errors
 ///
-/// [`Error::Config`] (`--id-column`) if `id_column` is not in the header or is a feature or
+/// [`Error::Config`] (`id column`) if `id_column` is not in the header or is a feature or
 /// the label; [`Error::Dataset`] naming the file if the feature columns differ from the
 /// checkpoint's in count, names or order, listing what is missing and what is unexpected.
 pub fn match_columns(
@@ -114,7 +114,7 @@ pub fn match_columns(
                 .iter()
                 .position(|n| n == id)
                 .ok_or_else(|| Error::Config {
-                    name: "--id-column",
+                    name: "id column",
                     message: format!(
                         "{} has no column named {id:?}; its columns are: {}",
                         path.display(),
@@ -123,7 +123,7 @@ pub fn match_columns(
                 })?;
             if Some(j) == label || meta.feature_names.iter().any(|f| f == id) {
                 return Err(Error::Config {
-                    name: "--id-column",
+                    name: "id column",
                     message: format!(
                         "{id:?} is a feature or the label of the model; name a column it does \
                          not use"
@@ -266,7 +266,7 @@ pub fn predict_csv(
         && a == b
     {
         return Err(Error::Config {
-            name: "--output",
+            name: "output",
             message: format!("{} is the input file; choose another", output.display()),
         });
     }

@@ -80,8 +80,8 @@ fn internal(e: impl std::fmt::Display) -> Error {
 /// # Errors
 /// [`Error::Checkpoint`] if it is not a safetensors file or is truncated, is not a fraudnet
 /// checkpoint, has another format version, metadata that does not parse, an architecture that
-/// `--hidden`/`--dropout` cannot describe, missing, extra, mis-shaped or mis-typed tensors for
-/// its architecture, a non-finite parameter or moment, or a negative step count.
+/// [`crate::model::Architecture::mlp`] cannot build, missing, extra, mis-shaped or mis-typed
+/// tensors for its architecture, a non-finite parameter or moment, or a negative step count.
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let bad = |message: String| Error::Checkpoint {
         path: path.to_path_buf(),

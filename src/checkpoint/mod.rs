@@ -32,8 +32,8 @@
 //!
 //! [`load`] and [`from_bytes`] trust nothing: the safetensors header's length and every
 //! tensor's extent are checked against the file, the metadata's format, version and fields,
-//! the architecture (one `--hidden`/`--dropout` can build, no larger than the file can hold,
-//! before anything is allocated for it), the names, shapes and dtypes of all tensors, and the
+//! the architecture (one [`crate::model::Architecture::mlp`] can build, no larger than the
+//! file can hold, before anything is allocated for it), the names, shapes and dtypes of all tensors, and the
 //! finiteness of every value. Each fault is an [`Error::Checkpoint`] naming the file and what
 //! is wrong; `tests/bad_inputs/` holds a file for each, and `fuzz/` fuzzes the loader.
 //!

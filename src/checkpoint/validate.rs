@@ -2,7 +2,7 @@
 
 use crate::model::{Architecture, LayerSpec};
 
-/// Checks that `architecture` is one that `--hidden`/`--dropout` build
+/// Checks that `architecture` is one that hidden sizes and dropout rates build
 /// ([`Architecture::mlp`]): at least one input, Dense+ReLU layers of at least one unit, each
 /// optionally followed by one Dropout of a rate in (0, 1), then Dense(1) without ReLU.
 ///

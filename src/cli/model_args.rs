@@ -29,8 +29,21 @@ impl ModelArgs {
         })
     }
 
-    /// The architecture for `inputs` features.
+    /// The architecture for `inputs` features. That `--dropout` gives one rate per `--hidden`
+    /// entry is checked here, in the words of the flags; the rest by [`Architecture::mlp`].
     pub fn architecture(&self, inputs: usize) -> fraudnet::Result<Architecture> {
-        Architecture::mlp(inputs, &self.hidden, &self.dropout())
+        let dropout = self.dropout();
+        if self.hidden.len() != dropout.len() {
+            return Err(fraudnet::Error::Config {
+                name: "--dropout",
+                message: format!(
+                    "--hidden lists {} layers but --dropout lists {} rates; give one rate per \
+                     hidden layer (0 for none)",
+                    self.hidden.len(),
+                    dropout.len()
+                ),
+            });
+        }
+        Architecture::mlp(inputs, &self.hidden, &dropout)
     }
 }

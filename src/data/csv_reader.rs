@@ -51,7 +51,7 @@ const MAX_HEADER_BYTES: usize = 1 << 20;
 /// - [`Error::Dataset`] if the file is empty, has a header but no data rows, or is not a CSV or
 ///   gzip-compressed CSV file (a NUL byte, invalid UTF-8 or another control character in the
 ///   first line);
-/// - [`Error::Config`] (`--label`) if no column has the name `label`; the message lists the names;
+/// - [`Error::Config`] (`label`) if no column has the name `label`; the message lists the names;
 /// - [`Error::Data`] with the 1-based physical line (the header is line 1) for a bad header
 ///   (duplicate or empty names, fewer than two columns), a row with the wrong number of fields,
 ///   a blank line before the last data row, a quoted field running over a line break, and, with
@@ -302,7 +302,7 @@ fn label_column(path: &Path, names: &[String], label: Option<&str>) -> Result<us
         .iter()
         .position(|name| name == label)
         .ok_or_else(|| Error::Config {
-            name: "--label",
+            name: "label",
             message: format!(
                 "{} has no column named {label:?}; its columns are: {}",
                 path.display(),

@@ -29,5 +29,5 @@ pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
 pub use metrics_log::MetricsLog;
 pub use prepare::{Prepared, prepare};
 pub use report::{conclusion, epoch_line, keras_number};
-pub use resume::{TrainState, architecture_flags, changed_settings};
+pub use resume::{Change, Mismatch, TrainState, changed_settings, mismatch, mlp_settings};
 pub use step::{Batch, StepOutput, StepWorkspace, train_step};
