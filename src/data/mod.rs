@@ -29,7 +29,10 @@ use ndarray::{Array1, Array2};
 pub use csv::{RowChunk, RowStream, STREAM_BLOCK_BYTES, StreamLayout, read_table};
 pub use split::{class_weights, split_validation};
 pub use standardize::Standardizer;
-pub use synthetic::{SYNTHETIC_POSITIVES, SYNTHETIC_ROWS, synthetic_table};
+pub use synthetic::{
+    PLAIN_SEVERITY, SUBTLE_SEVERITY, SUBTLE_SHARE, SYNTHETIC_POSITIVES, SYNTHETIC_ROWS,
+    synthetic_table,
+};
 
 /// A labelled data set in memory: one row per transaction.
 ///
