@@ -117,7 +117,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     write_with(path, bytes, |file, bytes| file.write_all(bytes))
 }
 
-/// [`write`] with the writing of the temporary file's contents done by `write(file, bytes)`;
+/// [`write()`] with the writing of the temporary file's contents done by `write(file, bytes)`;
 /// the flush to disk and the rename follow only if it succeeds. Tests pass a `write` that
 /// fails part-way, which the operating system cannot be made to do on demand, to check that a
 /// failed write leaves the previous file intact and no temporary file.

@@ -7,7 +7,15 @@
 //! Data flows one way: [`data`] → [`model`] (made of [`layers`], using [`linalg`]) → [`loss`] →
 //! back through [`model`] → [`optim`]; [`train`] drives the loop and calls [`metrics`] and
 //! [`checkpoint`]. The engine (`linalg`, `layers`, `loss`, `optim`, `model`) knows nothing of CSV
-//! files, terminals or the credit-card schema.
+//! files or the credit-card schema.
+//!
+//! Each module imports only from the modules below it, in this order from the bottom:
+//! [`error`], [`rng`], [`format`](mod@format), [`atomic_file`]; the engine; [`metrics`], [`ranking`],
+//! [`data`]; [`checkpoint`] (which knows its own file names, and nothing of [`train`]);
+//! [`train`]; then the applications [`evaluation`], [`predict`] and [`plot`]. The library never
+//! speaks of the command line: an [`Error::Config`] names a parameter in its own terms
+//! (`batch size`, `validation fraction`, `dropout rate`), and the `fraudnet` binary (`src/cli/`)
+//! maps it to the flag that sets it and owns every sentence that names a flag.
 //!
 //! For practitioners: [`evaluation`] judges a checkpoint on labelled rows (average precision,
 //! ROC AUC, thresholds by recall or cost, from [`ranking`]), [`predict`] scores a file of any
