@@ -55,9 +55,12 @@ pub enum Error {
     },
 
     /// A setting is out of its allowed range or inconsistent with another.
-    #[error("invalid setting {name}: {message}")]
+    ///
+    /// `name` is the parameter in the library's own terms (`validation fraction`, `batch size`,
+    /// `hidden`, `dropout rate`, …), never a command-line flag: the binary maps it to its flag.
+    #[error("invalid {name}: {message}")]
     Config {
-        /// The setting, spelled as on the command line (e.g. `--val-fraction`).
+        /// The parameter, in the library's terms (e.g. `validation fraction`).
         name: &'static str,
         /// What is wrong and what is allowed.
         message: String,

@@ -56,15 +56,13 @@ pub struct Scored {
 ///
 /// # Errors
 ///
-/// [`crate::data::read_table`]'s for the file (with the checkpoint's label name as `--label`);
+/// [`crate::data::read_table`]'s for the file (with the checkpoint's label name as `label`);
 /// [`Error::Dataset`] if its feature columns differ from the checkpoint's, or if the split
 /// leaves no validation row; [`Scorer::probabilities`]'s.
 pub fn score_labelled(checkpoint: Checkpoint, data: &Path, all: bool) -> Result<Scored> {
     let meta = checkpoint.meta.clone();
     let table = read_table(data, Some(&meta.label_name)).map_err(|e| match e {
-        Error::Config {
-            name: "--label", ..
-        } => Error::Dataset {
+        Error::Config { name: "label", .. } => Error::Dataset {
             path: data.to_path_buf(),
             message: format!(
                 "has no label column {:?} (the checkpoint's); evaluate needs labelled rows, \

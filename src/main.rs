@@ -1,4 +1,5 @@
-//! `fraudnet`: the command-line front end. It only parses arguments and calls the library.
+//! `fraudnet`: the command-line front end. It only parses arguments, calls the library and
+//! prints, in the words of its flags ([`cli::describe`]).
 
 mod cli;
 
@@ -9,7 +10,7 @@ fn main() -> std::process::ExitCode {
     match cli::run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli::describe(&e));
             std::process::ExitCode::FAILURE
         }
     }

@@ -13,6 +13,7 @@ use std::time::Instant;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::activation::sigmoid;
+use crate::atomic_file::AtomicFile;
 use crate::checkpoint::{Checkpoint, CheckpointMeta};
 use crate::data::{RowChunk, RowStream, Standardizer, StreamLayout};
 use crate::error::{Error, Result};
@@ -97,7 +98,7 @@ impl Scorer {
 ///
 /// # Errors
 ///
-/// [`Error::Config`] (`--id-column`) if `id_column` is not in the header or is a feature or
+/// [`Error::Config`] (`id column`) if `id_column` is not in the header or is a feature or
 /// the label; [`Error::Dataset`] naming the file if the feature columns differ from the
 /// checkpoint's in count, names or order, listing what is missing and what is unexpected.
 pub fn match_columns(
@@ -114,7 +115,7 @@ pub fn match_columns(
                 .iter()
                 .position(|n| n == id)
                 .ok_or_else(|| Error::Config {
-                    name: "--id-column",
+                    name: "id column",
                     message: format!(
                         "{} has no column named {id:?}; its columns are: {}",
                         path.display(),
@@ -123,7 +124,7 @@ pub fn match_columns(
                 })?;
             if Some(j) == label || meta.feature_names.iter().any(|f| f == id) {
                 return Err(Error::Config {
-                    name: "--id-column",
+                    name: "id column",
                     message: format!(
                         "{id:?} is a feature or the label of the model; name a column it does \
                          not use"
@@ -266,7 +267,7 @@ pub fn predict_csv(
         && a == b
     {
         return Err(Error::Config {
-            name: "--output",
+            name: "output",
             message: format!("{} is the input file; choose another", output.display()),
         });
     }
@@ -274,15 +275,7 @@ pub fn predict_csv(
     let layout = match_columns(input, stream.names(), meta, options.id_column.as_deref())?;
     stream.set_layout(layout);
 
-    let dir = output
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = output_tempfile(dir, &name, ".tmp")?;
+    let tmp = AtomicFile::create(output, ".tmp")?;
     let write_error = |e: csv::Error| {
         Error::io(
             output,
@@ -327,39 +320,10 @@ pub fn predict_csv(
         .flush()
         .map_err(|e| Error::io(output, "cannot write the scores", e))?;
     drop(buffered);
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), "cannot flush the scores to disk", e))?;
-    tmp.persist(output)
-        .map_err(|e| Error::io(output, "cannot move the scores into place", e.error))?;
+    tmp.commit()?;
     Ok(PredictSummary {
         rows: stream.rows_read(),
         labelled: layout.label.is_some(),
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// A hidden temporary file `.{name}.XXXXXX{suffix}` in `dir`, to be renamed over `dir/name` when
-/// complete. On Unix it is created `rw-r--r--` (as a plain `File::create` under the usual umask
-/// leaves an output), not the `rw-------` of a temporary file.
-///
-/// # Errors
-///
-/// [`Error::Io`] naming `dir` if the file cannot be created.
-pub(crate) fn output_tempfile(
-    dir: &Path,
-    name: &str,
-    suffix: &str,
-) -> Result<tempfile::NamedTempFile> {
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    builder
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "cannot create a temporary file for the output", e))
 }

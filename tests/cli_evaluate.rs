@@ -16,36 +16,23 @@ fn train(dir: &Path) -> (PathBuf, PathBuf, PathBuf, String) {
     let data = write(dir, "small.csv", small_csv(3000, 6, 25));
     let ckpt = dir.join("ckpt");
     let log = dir.join("metrics.csv");
-    let out = fraudnet()
-        .args([
-            "train",
-            "--epochs",
-            "3",
-            "--batch-size",
-            "256",
-            "--hidden",
-            "16,16",
-            "--dropout",
-            "0,0.3",
-            "--learning-rate",
-            "0.05",
-            "--keep-best",
-            "val_auc_pr",
-        ])
-        .arg("--data")
-        .arg(&data)
-        .arg("--checkpoint-dir")
-        .arg(&ckpt)
-        .arg("--metrics-log")
-        .arg(&log)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let flags = [
+        "--epochs",
+        "3",
+        "--batch-size",
+        "256",
+        "--hidden",
+        "16,16",
+        "--dropout",
+        "0,0.3",
+        "--learning-rate",
+        "0.05",
+        "--keep-best",
+        "val_auc_pr",
+        "--metrics-log",
+        log.to_str().unwrap(),
+    ];
+    let stdout = common::train_ok(&data, &ckpt, &flags);
     (data, ckpt, log, stdout)
 }
 
@@ -331,24 +318,13 @@ fn keep_best_carries_over_a_resumed_run() {
     let data = write(dir.path(), "small.csv", small_csv(2000, 5, 20));
     let ckpt = dir.path().join("ckpt");
     let train = |epochs: &str, resume: bool| {
-        let mut cmd = fraudnet();
-        cmd.args(["train", "--epochs", epochs, "--batch-size", "128"])
-            .args(["--hidden", "8", "--dropout", "0", "--learning-rate", "0.05"])
-            .args(["--keep-best", "val_loss", "--data"])
-            .arg(&data)
-            .arg("--checkpoint-dir")
-            .arg(&ckpt);
+        let mut flags = vec!["--epochs", epochs, "--batch-size", "128"];
+        flags.extend(["--hidden", "8", "--dropout", "0", "--learning-rate", "0.05"]);
+        flags.extend(["--keep-best", "val_loss"]);
         if resume {
-            cmd.arg("--resume").arg(&ckpt);
+            flags.extend(["--resume", ckpt.to_str().unwrap()]);
         }
-        let out = cmd.output().unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            out.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+        common::train_ok(&data, &ckpt, &flags)
     };
     train("2", false);
     let stdout = train("4", true);

@@ -326,7 +326,7 @@ fn unknown_label_name() {
     let path = write(&dir, "data.csv", SMALL.as_bytes());
     match read_table(&path, Some("Fraud")) {
         Err(Error::Config { name, message }) => {
-            assert_eq!(name, "--label");
+            assert_eq!(name, "label");
             assert!(message.contains("\"Fraud\""), "{message}");
             assert!(message.contains("Time, V1, Amount, Class"), "{message}");
         }

@@ -21,7 +21,7 @@ fn table(labels: &[f32]) -> Table {
 fn config_error(result: fraudnet::Result<impl std::fmt::Debug>) -> String {
     match result {
         Err(Error::Config { name, message }) => {
-            assert_eq!(name, "--val-fraction");
+            assert_eq!(name, "validation fraction");
             message
         }
         other => panic!("expected Error::Config, got {other:?}"),

@@ -3,14 +3,12 @@
 //! file behind.
 
 mod common;
-mod training_support;
 
 use std::io::Write;
 use std::path::Path;
 
-use common::{fraudnet, small_csv, write};
+use common::{architecture, ckpt, config, file_names, fraudnet, model, prepared, small_csv, write};
 use fraudnet::{Error, checkpoint, train};
-use training_support::{architecture, ckpt, config, listing, model, prepared};
 
 /// A write that puts half the bytes in the file, then fails as a full disk would.
 fn half_then_enospc(file: &mut std::fs::File, bytes: &[u8]) -> std::io::Result<()> {
@@ -36,11 +34,17 @@ fn a_write_failing_part_way_leaves_the_previous_file_and_no_temporary() {
         assert!(message.contains(part), "expected {part:?} in {message}");
     }
     assert_eq!(std::fs::read(&target).unwrap(), b"the previous checkpoint");
-    assert_eq!(listing(dir.path()), ["fraud_model_at_epoch_1.safetensors"]);
+    assert_eq!(
+        file_names(dir.path()),
+        ["fraud_model_at_epoch_1.safetensors"]
+    );
     // And the same call with a working writer does replace it.
     checkpoint::write_atomically_with(&target, b"new", |f, b| f.write_all(b)).unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"new");
-    assert_eq!(listing(dir.path()), ["fraud_model_at_epoch_1.safetensors"]);
+    assert_eq!(
+        file_names(dir.path()),
+        ["fraud_model_at_epoch_1.safetensors"]
+    );
 }
 
 #[test]
@@ -80,7 +84,7 @@ fn a_checkpoint_write_failing_mid_run_stops_training_and_keeps_the_earlier_ones(
         "{message}"
     );
     assert_eq!(
-        listing(&ckpt_dir),
+        file_names(&ckpt_dir),
         [checkpoint::file_name(1), checkpoint::file_name(2)]
     );
     assert!(std::fs::read(ckpt(&ckpt_dir, 1)).unwrap() == epoch1);
@@ -142,7 +146,7 @@ fn a_checkpoint_directory_made_read_only_fails_clearly_and_keeps_its_checkpoint(
         "{stderr}"
     );
     assert_eq!(std::fs::read(ckpt(&ckpt_dir, 1)).unwrap(), good);
-    assert_eq!(listing(&ckpt_dir), [checkpoint::file_name(1)]);
+    assert_eq!(file_names(&ckpt_dir), [checkpoint::file_name(1)]);
 }
 
 #[cfg(unix)]
@@ -178,6 +182,6 @@ fn a_checkpoint_directory_becoming_read_only_during_the_run() {
         message.contains("ckpt") && message.contains("cannot create a temporary file"),
         "{message}"
     );
-    assert_eq!(listing(&ckpt_dir), [checkpoint::file_name(1)]);
+    assert_eq!(file_names(&ckpt_dir), [checkpoint::file_name(1)]);
     assert_eq!(checkpoint::load(&ckpt(&ckpt_dir, 1)).unwrap().meta.epoch, 1);
 }

@@ -120,14 +120,14 @@ fn invalid_architectures_are_clear_errors() {
                 inputs: 0,
                 layers: vec![dense(1, Activation::Identity)],
             },
-            "invalid setting inputs: the model needs at least one input feature",
+            "invalid inputs: the model needs at least one input feature",
         ),
         (
             Architecture {
                 inputs: 3,
                 layers: vec![],
             },
-            "invalid setting layers: the first layer must be a Dense layer",
+            "invalid layers: the first layer must be a Dense layer",
         ),
         (
             Architecture {
@@ -137,7 +137,7 @@ fn invalid_architectures_are_clear_errors() {
                     dense(1, Activation::Identity),
                 ],
             },
-            "invalid setting layers: the first layer must be a Dense layer",
+            "invalid layers: the first layer must be a Dense layer",
         ),
         (
             Architecture {
@@ -163,7 +163,7 @@ fn invalid_architectures_are_clear_errors() {
                 inputs: 3,
                 layers: vec![dense(0, Activation::Relu), dense(1, Activation::Identity)],
             },
-            "invalid setting hidden: a Dense layer needs at least 1 unit",
+            "invalid hidden: a Dense layer needs at least 1 unit",
         ),
         (
             Architecture {
@@ -174,7 +174,7 @@ fn invalid_architectures_are_clear_errors() {
                     dense(1, Activation::Identity),
                 ],
             },
-            "invalid setting dropout rate: rate 1 is outside [0, 1)",
+            "invalid dropout rate: rate 1 is outside [0, 1)",
         ),
         (
             Architecture {

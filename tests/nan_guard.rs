@@ -3,13 +3,11 @@
 //! good checkpoint stays as it was.
 
 mod common;
-mod training_support;
 
-use common::{fraudnet, small_csv, write};
+use common::{architecture, ckpt, config, file_names, fraudnet, model, prepared, small_csv, write};
 use fraudnet::Error;
 use fraudnet::checkpoint;
 use fraudnet::train::{self, FitOutcome, Prepared, TrainConfig, TrainState};
-use training_support::{architecture, ckpt, config, listing, model, prepared};
 
 /// The error of a run that must stop, as `(epoch, step, what, cause)`.
 fn stopped(result: fraudnet::Result<FitOutcome>) -> (usize, usize, String, String) {
@@ -56,7 +54,11 @@ fn a_huge_learning_rate_on_the_command_line_stops_with_a_clear_error() {
         assert!(stderr.contains(part), "expected {part:?} in:\n{stderr}");
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(listing(&ckpt_dir).is_empty(), "{:?}", listing(&ckpt_dir));
+    assert!(
+        file_names(&ckpt_dir).is_empty(),
+        "{:?}",
+        file_names(&ckpt_dir)
+    );
 }
 
 #[test]
@@ -89,7 +91,7 @@ fn divergence_after_a_good_epoch_leaves_its_checkpoint_as_it_was() {
     assert_eq!(epoch, 2);
     assert!(step >= 1, "step {step}");
     assert!(cause.contains("learning rate 1e30"), "{cause}");
-    assert_eq!(listing(&ckpt_dir), [checkpoint::file_name(1)]);
+    assert_eq!(file_names(&ckpt_dir), [checkpoint::file_name(1)]);
     assert!(std::fs::read(ckpt(&ckpt_dir, 1)).unwrap() == good);
     assert!(checkpoint::load(&ckpt(&ckpt_dir, 1)).is_ok());
 }
@@ -107,7 +109,7 @@ fn a_non_finite_input_value_is_named_with_its_row_and_feature_before_training() 
         "the standardised input of training row 198 (data row 198), feature \"f2\""
     );
     assert!(cause.contains("input values"), "{cause}");
-    assert!(listing(&ckpt_dir).is_empty());
+    assert!(file_names(&ckpt_dir).is_empty());
 }
 
 #[test]
@@ -122,7 +124,7 @@ fn an_infinite_validation_value_is_named_too() {
         what,
         "the standardised input of validation row 18 (data row 978), feature \"f0\""
     );
-    assert!(listing(&ckpt_dir).is_empty());
+    assert!(file_names(&ckpt_dir).is_empty());
 }
 
 #[test]
@@ -153,7 +155,7 @@ fn a_non_finite_parameter_or_moment_in_the_starting_state_is_named() {
         &mut checkpoint::write_atomically,
     );
     assert_eq!(stopped(result).2, "Adam's moment optimizer/v/dense/bias");
-    assert!(listing(&ckpt_dir).is_empty());
+    assert!(file_names(&ckpt_dir).is_empty());
 }
 
 #[test]
@@ -165,5 +167,5 @@ fn finite_training_passes_the_guard() {
     let ckpt_dir = dir.path().join("ckpt");
     let outcome = fit_fresh(&config(&ckpt_dir, 2), &data).unwrap();
     assert_eq!(outcome.history.len(), 2);
-    assert_eq!(listing(&ckpt_dir).len(), 2);
+    assert_eq!(file_names(&ckpt_dir).len(), 2);
 }

@@ -3,15 +3,13 @@
 //! message naming the mismatch.
 
 mod common;
-mod training_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{fraudnet, small_csv, write};
+use common::{architecture, ckpt, config, file_names, fraudnet, model, prepared, small_csv, write};
 use fraudnet::checkpoint;
 use fraudnet::train::{self, TrainState};
-use training_support::{architecture, ckpt, config, listing, model, prepared};
 
 /// The flags of every run here: shuffling and dropout on, so both RNG streams matter.
 const RUN: [(&str, &str); 4] = [
@@ -100,7 +98,7 @@ fn four_epochs_straight_equal_two_then_resume_to_four_byte_for_byte() {
     ok(train(&data, &straight, 4, &[]));
     ok(train(&data, &stopped, 2, &[]));
     assert_eq!(
-        listing(&stopped),
+        file_names(&stopped),
         [checkpoint::file_name(1), checkpoint::file_name(2)]
     );
     let stdout = ok(train(
@@ -181,7 +179,7 @@ fn resuming_after_the_interrupted_epoch_drops_its_log_row_and_temporary_file() {
     ));
     assert!(stdout.contains("after epoch 2 of 3"), "{stdout}");
     assert!(stdout.contains("AbC123.tmp"), "{stdout}");
-    assert_eq!(listing(&stopped).len(), 3, "{:?}", listing(&stopped));
+    assert_eq!(file_names(&stopped).len(), 3, "{:?}", file_names(&stopped));
     assert!(
         std::fs::read(ckpt(&straight, 3)).unwrap() == std::fs::read(ckpt(&stopped, 3)).unwrap()
     );
@@ -206,7 +204,7 @@ fn resuming_a_finished_run_trains_nothing() {
     assert!(stdout.contains("Nothing left to train"), "{stdout}");
     assert!(!stdout.contains("Epoch "), "{stdout}");
     assert_eq!(std::fs::read(ckpt(&run, 2)).unwrap(), before);
-    assert_eq!(listing(&run).len(), 2);
+    assert_eq!(file_names(&run).len(), 2);
 }
 
 #[test]
@@ -285,7 +283,7 @@ fn a_checkpoint_of_another_run_is_refused_naming_the_mismatch() {
         &["torn.safetensors", "not a valid safetensors file"],
     );
     assert!(
-        !other.exists() || listing(&other).is_empty(),
+        !other.exists() || file_names(&other).is_empty(),
         "a refused resume writes no checkpoint"
     );
 }

@@ -30,20 +30,7 @@ fn two_epochs_on_the_real_data() {
     };
     let dir = tempfile::tempdir().unwrap();
     let ckpt = dir.path().join("ckpt");
-    let out = common::fraudnet()
-        .args(["train", "--epochs", "2"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--checkpoint-dir")
-        .arg(&ckpt)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::train_ok(&data, &ckpt, &["--epochs", "2"]);
     for expected in [
         "features.shape: (284807, 30)",
         "Number of training samples: 227846",

@@ -2,19 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::names::{BEST_FILE_NAME, epoch_of, is_temporary};
 use crate::error::{Error, Result};
-
-/// The epoch of a checkpoint file name, `fraud_model_at_epoch_{epoch}.safetensors`; `None`
-/// for any other name, temporary files (`.fraud_model_at_epoch_….tmp`) included.
-pub fn epoch_of(file_name: &str) -> Option<usize> {
-    let digits = file_name
-        .strip_prefix("fraud_model_at_epoch_")?
-        .strip_suffix(".safetensors")?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
 
 /// The checkpoint of the highest epoch in `dir`, as `(epoch, path)`, or `None` when it holds
 /// none. Only names of the form `fraud_model_at_epoch_{epoch}.safetensors` count: the hidden
@@ -48,21 +37,12 @@ pub fn run_files(dir: &Path) -> Result<Vec<PathBuf>> {
         let entry = entry.map_err(|e| Error::io(dir, "cannot list directory", e))?;
         let name = entry.file_name();
         let name = name.to_str().unwrap_or_default();
-        if epoch_of(name).is_some() || name == crate::train::BEST_FILE_NAME {
+        if epoch_of(name).is_some() || name == BEST_FILE_NAME {
             files.push(entry.path());
         }
     }
     files.sort();
     Ok(files)
-}
-
-/// Whether `file_name` is a temporary file that fraudnet writes in a checkpoint directory: a
-/// checkpoint being written (`.fraud_model_at_epoch_{epoch}.safetensors.XXXXXX.tmp`,
-/// `.fraud_model_best.safetensors.XXXXXX.tmp`) or the probe of [`super::check_writable_dir`]
-/// (`.fraudnet-write-test.XXXXXX`). None of these names starts like a checkpoint's.
-pub fn is_temporary(file_name: &str) -> bool {
-    (file_name.starts_with(".fraud_model_") && file_name.ends_with(".tmp"))
-        || file_name.starts_with(".fraudnet-write-test.")
 }
 
 /// Removes the temporary files that a run killed while writing a checkpoint leaves in `dir`

@@ -1,5 +1,6 @@
 //! Argument definitions (clap derive) and dispatch to the subcommands.
 
+mod errors;
 mod evaluate;
 mod gradcheck;
 mod model_args;
@@ -12,6 +13,7 @@ mod train;
 
 use clap::{Parser, Subcommand};
 
+pub use errors::describe;
 pub use model_args::ModelArgs;
 
 /// fraudnet: a hand-written neural network for credit-card fraud detection, re-creating the

@@ -29,8 +29,8 @@ impl ModelArgs {
         })
     }
 
-    /// The architecture for `inputs` features, with the library's errors put in terms of
-    /// these flags.
+    /// The architecture for `inputs` features. That `--dropout` gives one rate per `--hidden`
+    /// entry is checked here, in the words of the flags; the rest by [`Architecture::mlp`].
     pub fn architecture(&self, inputs: usize) -> fraudnet::Result<Architecture> {
         let dropout = self.dropout();
         if self.hidden.len() != dropout.len() {
@@ -44,21 +44,6 @@ impl ModelArgs {
                 ),
             });
         }
-        Architecture::mlp(inputs, &self.hidden, &dropout).map_err(|e| match e {
-            fraudnet::Error::Config { name, message } => fraudnet::Error::Config {
-                name: flag_of(name),
-                message,
-            },
-            other => other,
-        })
-    }
-}
-
-/// The flag that sets the library parameter `name`, or `name` itself.
-fn flag_of(name: &'static str) -> &'static str {
-    match name {
-        "hidden" => "--hidden",
-        "dropout rate" => "--dropout",
-        other => other,
+        Architecture::mlp(inputs, &self.hidden, &dropout)
     }
 }

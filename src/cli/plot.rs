@@ -46,7 +46,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
     }
     let mut files = Vec::new();
     if let Some(log) = &args.metrics_log {
-        let rows = plot::read_metrics_log(log)?;
+        let rows = fraudnet::train::read_metrics_log(log)?;
         files.extend(
             plot::plot_training(&rows, &args.out_dir).context("cannot draw the training curves")?,
         );

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use fraudnet::checkpoint;
-use fraudnet::model::thousands;
+use fraudnet::format::thousands;
 use fraudnet::predict::{PredictOptions, Scorer, predict_csv};
 
 #[derive(Args, Debug)]

@@ -6,7 +6,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use fraudnet::checkpoint;
 use fraudnet::data::{self, Table};
-use fraudnet::model::{Sequential, thousands};
+use fraudnet::format::thousands;
+use fraudnet::model::Sequential;
 use fraudnet::optim::AdamConfig;
 use fraudnet::rng::{self, Stream};
 use fraudnet::train::{self, MetricsLog, TrainConfig, TrainState};
@@ -282,8 +283,9 @@ fn load(args: &TrainArgs) -> anyhow::Result<(Table, String)> {
                 let banner = "=".repeat(78);
                 let message = format!(
                     "{banner}\nSYNTHETIC DATA: none of {} exists, so this run trains on a built-in\n\
-                     synthetic look-alike ({} rows, {} frauds, per-class means and stds of the real\n\
-                     data). Its numbers say nothing about real fraud detection; {FETCH_HINT}.\n{banner}",
+                     synthetic look-alike ({} rows, {} frauds, the per-class means of the real data,\n\
+                     45% of the frauds close to legitimate rows). Its numbers say nothing about\n\
+                     real fraud detection; {FETCH_HINT}.\n{banner}",
                     DEFAULT_DATA.join(", "),
                     thousands(data::SYNTHETIC_ROWS),
                     data::SYNTHETIC_POSITIVES

@@ -16,11 +16,9 @@
 //! The reference code is `examples/structured_data/imbalanced_classification.py` in
 //! `keras-team/keras-io`.
 
-mod csv_reader;
-mod csv_rows;
+mod csv;
 mod split;
 mod standardize;
-mod stream;
 mod synthetic;
 mod synthetic_stats;
 
@@ -28,11 +26,13 @@ use std::path::PathBuf;
 
 use ndarray::{Array1, Array2};
 
-pub use csv_reader::read_table;
+pub use csv::{RowChunk, RowStream, STREAM_BLOCK_BYTES, StreamLayout, read_table};
 pub use split::{class_weights, split_validation};
 pub use standardize::Standardizer;
-pub use stream::{RowChunk, RowStream, STREAM_BLOCK_BYTES, StreamLayout};
-pub use synthetic::{SYNTHETIC_POSITIVES, SYNTHETIC_ROWS, synthetic_table};
+pub use synthetic::{
+    PLAIN_SEVERITY, SUBTLE_SEVERITY, SUBTLE_SHARE, SYNTHETIC_POSITIVES, SYNTHETIC_ROWS,
+    synthetic_table,
+};
 
 /// A labelled data set in memory: one row per transaction.
 ///

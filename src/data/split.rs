@@ -18,12 +18,12 @@ use crate::{Error, Result};
 ///
 /// # Errors
 ///
-/// - [`Error::Config`] (`--val-fraction`) unless `0 < val_fraction < 1`;
+/// - [`Error::Config`] (`validation fraction`) unless `0 < val_fraction < 1`;
 /// - [`Error::Dataset`] if either split would be empty.
 pub fn split_validation(table: Table, val_fraction: f64) -> Result<(Table, Table)> {
     if !(val_fraction > 0.0 && val_fraction < 1.0) {
         return Err(Error::Config {
-            name: "--val-fraction",
+            name: "validation fraction",
             message: format!(
                 "must be strictly between 0 and 1 (the Keras example uses 0.2), got {val_fraction}"
             ),
@@ -70,7 +70,7 @@ pub fn class_weights(train: &Table) -> Result<[f64; 2]> {
             message: format!(
                 "the training split has {negatives} rows of class 0 and {positives} of class 1: \
                  the class weight 1/count of a missing class would be infinite; use a file with \
-                 both classes in its training rows, or another --val-fraction"
+                 both classes in its training rows, or another validation fraction"
             ),
         });
     }

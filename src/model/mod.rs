@@ -18,4 +18,4 @@ mod summary;
 pub use architecture::{Architecture, LayerSpec};
 pub use passes::{Backward, ForwardPass, Gradients, Mode};
 pub use sequential::{Parameter, ParameterMut, Sequential};
-pub use summary::{summary, thousands};
+pub use summary::summary;

@@ -2,6 +2,7 @@
 //! architecture alone: no weights are allocated, so any size can be described.
 
 use super::architecture::{Architecture, LayerSpec};
+use crate::format::thousands;
 
 /// The Keras-style summary table: each layer's name and type, output shape and parameter
 /// count, then the totals in parameters and in bytes as f32 (139,777 parameters, 546.00 KB for
@@ -71,19 +72,6 @@ pub(super) fn keras_name(base: &str, count: &mut usize) -> String {
     };
     *count += 1;
     name
-}
-
-/// `139777` → `"139,777"`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// Bytes in Keras's summary style: `559108` → `"546.00 KB"` (units of 1024).

@@ -6,10 +6,8 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use crate::checkpoint::BEST_FILE_NAME;
 use crate::metrics::EpochMetrics;
-
-/// The file name of the best epoch's checkpoint, in the checkpoint directory.
-pub const BEST_FILE_NAME: &str = "fraud_model_best.safetensors";
 
 /// A validation metric to keep the best epoch by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -89,7 +89,7 @@ pub fn fit(
 /// interrupted run holds a row for every checkpoint (and at most one row more).
 ///
 /// # Errors
-/// As [`fit`]; [`Error::Config`] (`--epochs`) when `state.epoch` is past `config.epochs`;
+/// As [`fit`]; [`Error::Config`] (`epochs`) when `state.epoch` is past `config.epochs`;
 /// whatever `write_checkpoint` returns, with earlier checkpoints left as they were.
 pub fn fit_from(
     config: &TrainConfig,
@@ -101,19 +101,19 @@ pub fn fit_from(
 ) -> Result<FitOutcome> {
     if config.batch_size == 0 {
         return Err(Error::Config {
-            name: "--batch-size",
+            name: "batch size",
             message: "must be at least 1".into(),
         });
     }
     if config.epochs == 0 {
         return Err(Error::Config {
-            name: "--epochs",
+            name: "epochs",
             message: "must be at least 1".into(),
         });
     }
     if state.epoch > config.epochs {
         return Err(Error::Config {
-            name: "--epochs",
+            name: "epochs",
             message: format!(
                 "{} is fewer than the {} epochs already trained",
                 config.epochs, state.epoch
@@ -239,7 +239,7 @@ pub fn fit_from(
         let bytes = checkpoint::to_bytes(&model, &adam, &meta)?;
         write_checkpoint(&path, &bytes)?;
         if let Some(metric) = config.keep_best {
-            let best_path = config.checkpoint_dir.join(best::BEST_FILE_NAME);
+            let best_path = config.checkpoint_dir.join(checkpoint::BEST_FILE_NAME);
             let line = best::keep_if_better(
                 metric,
                 &metrics,

@@ -1,4 +1,5 @@
-//! The `--metrics-log` CSV: one row per epoch with every metric.
+//! The metrics log: a CSV with one row per epoch and every metric ([`COLUMNS`]), written by
+//! [`MetricsLog`] during training and read back by [`read_metrics_log`].
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -75,7 +76,7 @@ impl MetricsLog {
                 line: 1,
                 column: None,
                 message: format!(
-                    "expected the metrics-log header {header:?}, found {:?}; give --metrics-log \
+                    "expected the metrics-log header {header:?}, found {:?}; write the log to \
                      a new file",
                     first.trim_end()
                 ),
@@ -92,7 +93,7 @@ impl MetricsLog {
                 _ => {}
             }
         }
-        crate::checkpoint::write_atomically(path, kept.as_bytes())?;
+        crate::atomic_file::write(path, kept.as_bytes())?;
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(path)
@@ -149,4 +150,110 @@ impl MetricsLog {
             .flush()
             .map_err(|e| Error::io(&self.path, "cannot write metrics log", e))
     }
+}
+
+/// One row of a metrics log: the values `fraudnet plot` draws ([`crate::plot::plot_training`]), `None` where a cell is empty
+/// or the column is absent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EpochRow {
+    /// 1-based epoch.
+    pub epoch: f64,
+    /// Class-weighted training loss.
+    pub loss: Option<f64>,
+    /// Unweighted validation loss.
+    pub val_loss: Option<f64>,
+    /// Validation precision at `p > 0.5`.
+    pub val_precision: Option<f64>,
+    /// Validation recall at `p > 0.5`.
+    pub val_recall: Option<f64>,
+    /// Validation average precision.
+    pub val_auc_pr: Option<f64>,
+    /// Validation ROC AUC.
+    pub val_auc_roc: Option<f64>,
+}
+
+/// Reads a metrics log that [`MetricsLog`] wrote (columns found by name; `epoch` is required, the others drawn
+/// when present).
+///
+/// # Errors
+///
+/// [`Error::Io`] if it cannot be read; [`Error::Data`] naming the line and column of a cell that
+/// is not a number, or line 1 if there is no `epoch` column; [`Error::Dataset`] if it has no rows.
+pub fn read_metrics_log(path: &Path) -> Result<Vec<EpochRow>> {
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| Error::io(path, "cannot open metrics log", csv_io(e)))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::io(path, "cannot read metrics log", csv_io(e)))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let epoch = column("epoch").ok_or_else(|| Error::Data {
+        path: path.to_path_buf(),
+        line: 1,
+        column: None,
+        message: format!(
+            "expected a metrics log with an \"epoch\" column (as training writes it), found \
+             columns: {}",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        ),
+    })?;
+    let wanted = [
+        "loss",
+        "val_loss",
+        "val_precision",
+        "val_recall",
+        "val_auc_pr",
+        "val_auc_roc",
+    ]
+    .map(column);
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let record = record.map_err(|e| Error::Data {
+            path: path.to_path_buf(),
+            line,
+            column: None,
+            message: e.to_string(),
+        })?;
+        let cell = |j: usize| -> Result<Option<f64>> {
+            let text = record.get(j).unwrap_or("").trim();
+            if text.is_empty() || text.eq_ignore_ascii_case("nan") {
+                return Ok(None);
+            }
+            text.parse::<f64>().map(Some).map_err(|_| Error::Data {
+                path: path.to_path_buf(),
+                line,
+                column: Some(headers[j].to_string()),
+                message: format!("expected a number, found {text:?}"),
+            })
+        };
+        let get = |k: usize| -> Result<Option<f64>> {
+            wanted[k].map(cell).transpose().map(Option::flatten)
+        };
+        rows.push(EpochRow {
+            epoch: cell(epoch)?.ok_or_else(|| Error::Data {
+                path: path.to_path_buf(),
+                line,
+                column: Some("epoch".into()),
+                message: "expected the epoch number, found an empty cell".into(),
+            })?,
+            loss: get(0)?,
+            val_loss: get(1)?,
+            val_precision: get(2)?,
+            val_recall: get(3)?,
+            val_auc_pr: get(4)?,
+            val_auc_roc: get(5)?,
+        });
+    }
+    if rows.is_empty() {
+        return Err(Error::Dataset {
+            path: path.to_path_buf(),
+            message: "the metrics log has a header but no epochs".into(),
+        });
+    }
+    Ok(rows)
+}
+
+fn csv_io(e: csv::Error) -> std::io::Error {
+    std::io::Error::other(e.to_string())
 }

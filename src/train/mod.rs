@@ -11,7 +11,7 @@
 //! | `guard.rs` | the NaN guard: stops on a non-finite loss, gradient, parameter or moment |
 //! | `resume.rs` | where a run starts: fresh, or after a checkpoint's epoch |
 //! | `report.rs` | the epoch line and the conclusion, formatted as Keras prints them |
-//! | `metrics_log.rs` | the `--metrics-log` CSV |
+//! | `metrics_log.rs` | the metrics log: its columns, its writer and its reader |
 
 mod best;
 mod evaluate;
@@ -23,11 +23,11 @@ mod report;
 mod resume;
 mod step;
 
-pub use best::{BEST_FILE_NAME, KeepBest};
+pub use best::KeepBest;
 pub use evaluate::{Evaluated, evaluate, evaluate_ranked};
 pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
-pub use metrics_log::MetricsLog;
+pub use metrics_log::{COLUMNS, EpochRow, MetricsLog, read_metrics_log};
 pub use prepare::{Prepared, prepare};
 pub use report::{conclusion, epoch_line, keras_number};
-pub use resume::{TrainState, architecture_flags, changed_settings};
+pub use resume::{Change, Mismatch, TrainState, changed_settings, mismatch, mlp_settings};
 pub use step::{Batch, StepOutput, StepWorkspace, train_step};

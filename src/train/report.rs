@@ -1,7 +1,7 @@
 //! The epoch line and the conclusion, formatted as the Keras example prints them.
 
+use crate::format::thousands;
 use crate::metrics::EpochMetrics;
-use crate::model::thousands;
 
 /// A metric value as Keras 3's progress bar prints it (keras/src/utils/progbar.py):
 /// `{v:.4f}` when `|v| > 1e-3`, else `{v:.4e}` with Python's exponent style (`6.0843e-07`).

@@ -7,8 +7,9 @@
 //! it, and the dropout masks are drawn in step order, so restoring those two positions and the
 //! state above makes the resumed epochs bit for bit those of the run that never stopped.
 //!
-//! [`TrainState::resume`] refuses a checkpoint that does not belong to the run described by the
-//! flags: another architecture, other feature or label names, other data (standardisation or
+//! [`TrainState::resume`] refuses a checkpoint that does not belong to the run its arguments
+//! describe ([`mismatch`] says why, as a [`Mismatch`] the caller can word in its own terms):
+//! another architecture, other feature or label names, other data (standardisation or
 //! class weights that differ in any bit), another seed, validation fraction or shuffle setting.
 //! The learning rate and the batch size may change on resume ([`changed_settings`] lists what
 //! did); the result is then no longer that of an uninterrupted run.
@@ -57,10 +58,10 @@ impl TrainState {
     /// `config.adam`, so a changed learning rate applies from the next step.
     ///
     /// # Errors
-    /// [`Error::Checkpoint`] naming the first mismatch (architecture, feature or label names,
-    /// data, seed, validation fraction, shuffle) and the flag to change, or an unreadable RNG
-    /// position or epoch 0 in its metadata; [`Error::Config`] (`--epochs`) when the checkpoint
-    /// is past `config.epochs`.
+    /// [`Error::Checkpoint`] naming the first [`Mismatch`] (architecture, feature or label
+    /// names, data, seed, validation fraction, shuffle), or an unreadable RNG position or epoch
+    /// 0 in its metadata; [`Error::Config`] (`epochs`) when the checkpoint is past
+    /// `config.epochs`.
     pub fn resume(
         checkpoint: Checkpoint,
         path: &Path,
@@ -69,17 +70,19 @@ impl TrainState {
         data: &Prepared,
     ) -> Result<Self> {
         let meta = &checkpoint.meta;
-        check_compatible(meta, path, config, architecture, data)?;
         let bad = |message: String| Error::Checkpoint {
             path: path.to_path_buf(),
             message,
         };
+        if let Some(mismatch) = mismatch(meta, config, architecture, data) {
+            return Err(bad(format!("cannot resume: {mismatch}")));
+        }
         if meta.epoch == 0 {
             return Err(bad("records epoch 0; checkpoints start at epoch 1".into()));
         }
         if meta.epoch > config.epochs {
             return Err(Error::Config {
-                name: "--epochs",
+                name: "epochs",
                 message: format!(
                     "{} is fewer than the {} epochs {} has already trained; ask for more",
                     config.epochs,
@@ -118,120 +121,232 @@ impl TrainState {
     }
 }
 
-/// The settings a resumed run may change, each as `"--flag: checkpoint → now"`; empty when
-/// the resumed epochs will be bit for bit those of an uninterrupted run.
-pub fn changed_settings(meta: &CheckpointMeta, config: &TrainConfig) -> Vec<String> {
+/// A setting a resumed run may change, with its value in the checkpoint and now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Change {
+    /// Adam's learning rate.
+    LearningRate {
+        /// In the checkpoint.
+        from: f64,
+        /// In this run.
+        to: f64,
+    },
+    /// Rows per batch.
+    BatchSize {
+        /// In the checkpoint.
+        from: usize,
+        /// In this run.
+        to: usize,
+    },
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::LearningRate { from, to } => write!(f, "learning rate: {from} → {to}"),
+            Change::BatchSize { from, to } => write!(f, "batch size: {from} → {to}"),
+        }
+    }
+}
+
+/// The settings a resumed run changes; empty when the resumed epochs will be bit for bit those
+/// of an uninterrupted run.
+pub fn changed_settings(meta: &CheckpointMeta, config: &TrainConfig) -> Vec<Change> {
     let mut changed = Vec::new();
     if meta.adam.learning_rate.to_bits() != config.adam.learning_rate.to_bits() {
-        changed.push(format!(
-            "--learning-rate: {} → {}",
-            meta.adam.learning_rate, config.adam.learning_rate
-        ));
+        changed.push(Change::LearningRate {
+            from: meta.adam.learning_rate,
+            to: config.adam.learning_rate,
+        });
     }
     if meta.batch_size != config.batch_size {
-        changed.push(format!(
-            "--batch-size: {} → {}",
-            meta.batch_size, config.batch_size
-        ));
+        changed.push(Change::BatchSize {
+            from: meta.batch_size,
+            to: config.batch_size,
+        });
     }
     changed
 }
 
-/// `--hidden 16,16 --dropout 0,0.3`: the flags that build `architecture`, or its layers when
-/// no flags can (a checkpoint written by hand).
-pub fn architecture_flags(architecture: &Architecture) -> String {
-    let (mut hidden, mut dropout) = (Vec::new(), Vec::<String>::new());
-    let last = architecture.layers.len().saturating_sub(1);
+/// The `hidden` sizes and `dropout` rates that [`Architecture::mlp`] builds `architecture`
+/// from (a rate of 0 for no dropout), or `None` when it is not such a network (other
+/// activations, or a checkpoint written by hand).
+pub fn mlp_settings(architecture: &Architecture) -> Option<(Vec<usize>, Vec<f64>)> {
+    let (mut hidden, mut dropout) = (Vec::new(), Vec::new());
+    let last = architecture.layers.len().checked_sub(1)?;
     for (i, spec) in architecture.layers.iter().enumerate() {
         match *spec {
             LayerSpec::Dense {
                 units,
                 activation: Activation::Relu,
             } if i != last => {
-                hidden.push(units.to_string());
-                dropout.push("0".into());
+                hidden.push(units);
+                dropout.push(0.0);
             }
-            LayerSpec::Dropout { rate } => match dropout.last_mut() {
-                Some(last) => *last = rate.to_string(),
-                None => return format!("{architecture:?}"),
-            },
+            LayerSpec::Dropout { rate } => *dropout.last_mut()? = rate,
             LayerSpec::Dense {
                 units: 1,
                 activation: Activation::Identity,
             } if i == last => {}
-            LayerSpec::Dense { .. } => return format!("{architecture:?}"),
+            LayerSpec::Dense { .. } => return None,
         }
     }
-    format!(
-        "{} inputs, --hidden {} --dropout {}",
-        architecture.inputs,
-        hidden.join(","),
-        dropout.join(",")
-    )
+    Some((hidden, dropout))
 }
 
-fn check_compatible(
+/// Why a checkpoint does not belong to the run it is asked to resume: the first setting that
+/// differs, with its value in the checkpoint and in this run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mismatch {
+    /// Other feature names (or order).
+    FeatureNames {
+        /// In the checkpoint.
+        checkpoint: Vec<String>,
+        /// In this run's data, read from `data_source`.
+        run: Vec<String>,
+        /// This run's data file.
+        data_source: String,
+    },
+    /// Another label column.
+    LabelName {
+        /// In the checkpoint.
+        checkpoint: String,
+        /// In this run.
+        run: String,
+    },
+    /// Another architecture.
+    Architecture {
+        /// In the checkpoint.
+        checkpoint: Architecture,
+        /// In this run.
+        run: Architecture,
+    },
+    /// Another validation fraction.
+    ValFraction {
+        /// In the checkpoint.
+        checkpoint: f64,
+        /// In this run.
+        run: f64,
+    },
+    /// Other rows: the standardisation or the class weights differ in some bit.
+    Data {
+        /// The checkpoint's data file.
+        checkpoint: String,
+        /// This run's data file.
+        run: String,
+    },
+    /// Another seed.
+    Seed {
+        /// In the checkpoint.
+        checkpoint: u64,
+        /// In this run.
+        run: u64,
+    },
+    /// Shuffling on in one, off in the other.
+    Shuffle {
+        /// In the checkpoint.
+        checkpoint: bool,
+    },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::FeatureNames {
+                checkpoint,
+                run,
+                data_source,
+            } => write!(
+                f,
+                "it was trained on the features {checkpoint:?}, but {data_source} has {run:?}"
+            ),
+            Mismatch::LabelName { checkpoint, run } => write!(
+                f,
+                "it was trained with the label column {checkpoint:?}, but this run uses {run:?}"
+            ),
+            Mismatch::Architecture { checkpoint, run } => write!(
+                f,
+                "it holds a model of {checkpoint:?}, but this run asks for {run:?}"
+            ),
+            Mismatch::ValFraction { checkpoint, run } => write!(
+                f,
+                "it was trained with validation fraction {checkpoint}, this run asks for {run}"
+            ),
+            Mismatch::Data { checkpoint, run } => write!(
+                f,
+                "it was trained on other data ({checkpoint}): the standardisation mean/std or \
+                 class weights of {run} differ from those it recorded"
+            ),
+            Mismatch::Seed { checkpoint, run } => write!(
+                f,
+                "it was trained with seed {checkpoint}, this run asks for seed {run}"
+            ),
+            Mismatch::Shuffle { checkpoint: true } => {
+                write!(
+                    f,
+                    "it was trained with shuffling, this run does not shuffle"
+                )
+            }
+            Mismatch::Shuffle { checkpoint: false } => {
+                write!(f, "it was trained without shuffling, this run shuffles")
+            }
+        }
+    }
+}
+
+/// The first way in which the checkpoint described by `meta` does not belong to the run that
+/// `config`, `architecture` and `data` describe, or `None` when it does.
+pub fn mismatch(
     meta: &CheckpointMeta,
-    path: &Path,
     config: &TrainConfig,
     architecture: &Architecture,
     data: &Prepared,
-) -> Result<()> {
-    let refuse = |message: String| {
-        Err(Error::Checkpoint {
-            path: path.to_path_buf(),
-            message: format!("cannot resume: {message}"),
-        })
-    };
+) -> Option<Mismatch> {
     if meta.feature_names != data.feature_names {
-        return refuse(format!(
-            "it was trained on the features {:?}, but {} has {:?}",
-            meta.feature_names, config.data_source, data.feature_names
-        ));
+        return Some(Mismatch::FeatureNames {
+            checkpoint: meta.feature_names.clone(),
+            run: data.feature_names.clone(),
+            data_source: config.data_source.clone(),
+        });
     }
     if meta.label_name != data.label_name {
-        return refuse(format!(
-            "it was trained with the label column {:?}, but this run uses {:?} (--label)",
-            meta.label_name, data.label_name
-        ));
+        return Some(Mismatch::LabelName {
+            checkpoint: meta.label_name.clone(),
+            run: data.label_name.clone(),
+        });
     }
     if meta.architecture != *architecture {
-        return refuse(format!(
-            "it holds a model of {}, but the flags ask for {}; pass the checkpoint's --hidden \
-             and --dropout",
-            architecture_flags(&meta.architecture),
-            architecture_flags(architecture)
-        ));
+        return Some(Mismatch::Architecture {
+            checkpoint: meta.architecture.clone(),
+            run: architecture.clone(),
+        });
     }
     if meta.val_fraction.to_bits() != config.val_fraction.to_bits() {
-        return refuse(format!(
-            "it was trained with --val-fraction {}, this run asks for {}",
-            meta.val_fraction, config.val_fraction
-        ));
+        return Some(Mismatch::ValFraction {
+            checkpoint: meta.val_fraction,
+            run: config.val_fraction,
+        });
     }
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     if bits(&meta.mean) != bits(&data.standardizer.mean.to_vec())
         || bits(&meta.std) != bits(&data.standardizer.std.to_vec())
         || meta.class_weight.map(f64::to_bits) != data.class_weight.map(f64::to_bits)
     {
-        return refuse(format!(
-            "it was trained on other data ({}): the standardisation mean/std or class weights \
-             of {} differ from those it recorded",
-            meta.data_source, config.data_source
-        ));
-    }
-    if meta.seed != config.seed {
-        return refuse(format!(
-            "it was trained with --seed {}, this run asks for --seed {}; pass --seed {}",
-            meta.seed, config.seed, meta.seed
-        ));
-    }
-    if meta.shuffle != config.shuffle {
-        return refuse(if meta.shuffle {
-            "it was trained with shuffling, this run passes --no-shuffle; remove it".into()
-        } else {
-            "it was trained with --no-shuffle; pass --no-shuffle".into()
+        return Some(Mismatch::Data {
+            checkpoint: meta.data_source.clone(),
+            run: config.data_source.clone(),
         });
     }
-    Ok(())
+    if meta.seed != config.seed {
+        return Some(Mismatch::Seed {
+            checkpoint: meta.seed,
+            run: config.seed,
+        });
+    }
+    if meta.shuffle != config.shuffle {
+        return Some(Mismatch::Shuffle {
+            checkpoint: meta.shuffle,
+        });
+    }
+    None
 }

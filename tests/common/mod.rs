@@ -101,3 +101,43 @@ pub fn write(dir: &std::path::Path, name: &str, contents: impl AsRef<[u8]>) -> s
     std::fs::write(&path, contents).unwrap();
     path
 }
+
+// Small training runs through the library API (resume, NaN-guard and filesystem-fault tests).
+
+/// `rows` rows of `features` features (every 20th row positive, as [`small_csv`]), written to
+/// `dir/data.csv`, read and prepared with a validation fraction of 0.2.
+pub fn prepared(dir: &std::path::Path, rows: usize, features: usize) -> fraudnet::train::Prepared {
+    let csv = write(dir, "data.csv", small_csv(rows, features, 20));
+    let table = fraudnet::data::read_table(&csv, None).unwrap();
+    fraudnet::train::prepare(table, 0.2).unwrap()
+}
+
+/// A small model: `--hidden 8,8 --dropout 0,0.25`.
+pub fn architecture(inputs: usize) -> fraudnet::model::Architecture {
+    fraudnet::model::Architecture::mlp(inputs, &[8, 8], &[0.0, 0.25]).unwrap()
+}
+
+/// The model `train` builds for `architecture` and seed 7.
+pub fn model(architecture: &fraudnet::model::Architecture) -> fraudnet::model::Sequential<f32> {
+    fraudnet::model::Sequential::new(architecture, &mut rng::stream(7, Stream::Init)).unwrap()
+}
+
+/// Settings of a run of `epochs` epochs with batches of 64, seed 7, checkpoints in `dir`.
+pub fn config(dir: &std::path::Path, epochs: usize) -> fraudnet::train::TrainConfig {
+    fraudnet::train::TrainConfig {
+        epochs,
+        batch_size: 64,
+        adam: fraudnet::optim::AdamConfig::default(),
+        seed: 7,
+        shuffle: true,
+        checkpoint_dir: dir.to_path_buf(),
+        val_fraction: 0.2,
+        data_source: "data.csv".into(),
+        keep_best: None,
+    }
+}
+
+/// Path of epoch `epoch`'s checkpoint in `dir`.
+pub fn ckpt(dir: &std::path::Path, epoch: usize) -> std::path::PathBuf {
+    dir.join(fraudnet::checkpoint::file_name(epoch))
+}

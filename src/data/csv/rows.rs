@@ -6,22 +6,34 @@ use csv::{ByteRecord, ReaderBuilder, Terminator};
 /// How much of an offending field an error message quotes.
 const MAX_QUOTED_CHARS: usize = 40;
 
-/// How a data row is laid out: the header's column count, where the label is (if there is one)
-/// and which column, if any, holds a row identifier kept as text. Every other column is a feature.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Columns {
-    /// Fields in the header, and so in every data row.
-    pub count: usize,
-    /// Index of the label column; `None` for unlabelled rows (scoring new transactions).
+/// Which columns of a data file are the label and a pass-through id; every other column is a
+/// feature, in file order. [`super::read_table`] always has a label; [`super::RowStream`] may
+/// have neither, either or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamLayout {
+    /// Index of the label column (values 0 or 1), if the file has one; `None` for unlabelled
+    /// rows (scoring new transactions).
     pub label: Option<usize>,
     /// Index of a column copied through as text (e.g. a transaction id), not parsed.
     pub id: Option<usize>,
 }
 
+/// How a data row is laid out: the header's column count and the [`StreamLayout`] of its
+/// label and id columns.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Columns {
+    /// Fields in the header, and so in every data row.
+    pub count: usize,
+    /// Where the label and the id are.
+    pub layout: StreamLayout,
+}
+
 impl Columns {
     /// The number of feature columns: all but the label and the id column.
     pub fn features(&self) -> usize {
-        self.count - usize::from(self.label.is_some()) - usize::from(self.id.is_some())
+        self.count
+            - usize::from(self.layout.label.is_some())
+            - usize::from(self.layout.id.is_some())
     }
 }
 
@@ -64,7 +76,7 @@ pub(super) fn parse_block(block: &[u8], columns: Columns) -> BlockRows {
     let approx_rows = block.len() / (8 * columns.count) + 1;
     let mut out = BlockRows {
         features: Vec::with_capacity(approx_rows * columns.features()),
-        labels: Vec::with_capacity(if columns.label.is_some() {
+        labels: Vec::with_capacity(if columns.layout.label.is_some() {
             approx_rows
         } else {
             0
@@ -238,9 +250,9 @@ fn parse_row(
             .and_then(|text| text.get(start..end))
             .or_else(|| std::str::from_utf8(raw).ok());
         start = end;
-        if columns.id == Some(j) {
+        if columns.layout.id == Some(j) {
             out.ids.push(String::from_utf8_lossy(raw).trim().to_owned());
-        } else if columns.label == Some(j) {
+        } else if columns.layout.label == Some(j) {
             let label = field.and_then(parse_label).ok_or_else(|| {
                 let found = quote_field(raw);
                 (
@@ -308,8 +320,10 @@ mod tests {
 
     const COLUMNS: Columns = Columns {
         count: 2,
-        label: Some(1),
-        id: None,
+        layout: StreamLayout {
+            label: Some(1),
+            id: None,
+        },
     };
 
     fn join(blocks: &[&str]) -> Result<(Vec<f32>, Vec<f32>), Fault> {

@@ -5,22 +5,12 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
 
-use super::csv_reader::{Input, parse_header, read_header_line};
-use super::csv_rows::{Columns, Placement, parse_block};
+use super::input::{Input, parse_header, read_header_line};
+use super::rows::{Columns, Placement, StreamLayout, parse_block};
 use crate::{Error, Result};
 
 /// Bytes read per block: about 1,900 rows of the real file (530 bytes a row).
 pub const STREAM_BLOCK_BYTES: usize = 1 << 20;
-
-/// Which columns of a streamed file are the label and a pass-through id; every other column is
-/// a feature, in file order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StreamLayout {
-    /// Index of the label column (values 0 or 1), if the file has one.
-    pub label: Option<usize>,
-    /// Index of a column copied through as text, e.g. a transaction id.
-    pub id: Option<usize>,
-}
 
 /// One block of rows, in file order.
 ///
@@ -71,8 +61,7 @@ impl RowStream {
         let names = parse_header(path, &header, 1)?;
         let columns = Columns {
             count: names.len(),
-            label: None,
-            id: None,
+            layout: StreamLayout::default(),
         };
         Ok(Self {
             path: path.to_path_buf(),
@@ -120,8 +109,7 @@ impl RowStream {
             layout.label.is_none() || layout.label != layout.id,
             "RowStream::set_layout: label and id are the same column"
         );
-        self.columns.label = layout.label;
-        self.columns.id = layout.id;
+        self.columns.layout = layout;
     }
 
     /// Sets the bytes read per block (at least 1; tests use small blocks to cross boundaries).
@@ -171,8 +159,8 @@ impl RowStream {
                 first_row: self.rows + 1,
                 features: Array2::from_shape_vec((rows, self.columns.features()), features)
                     .expect("every parsed row holds one value per feature column"),
-                labels: self.columns.label.map(|_| Array1::from_vec(labels)),
-                ids: self.columns.id.map(|_| ids),
+                labels: self.columns.layout.label.map(|_| Array1::from_vec(labels)),
+                ids: self.columns.layout.id.map(|_| ids),
             };
             self.rows += rows as u64;
             return Ok(Some(chunk));
