@@ -12,6 +12,7 @@ use std::path::Path;
 use crate::checkpoint::Checkpoint;
 use crate::data::{read_table, split_validation};
 use crate::error::{Error, Result};
+use crate::layers::Sigmoid;
 use crate::metrics::Confusion;
 use crate::predict::{Scorer, match_columns};
 use crate::ranking::{Curve, OperatingPoint};
@@ -35,14 +36,16 @@ pub enum Rows {
     All,
 }
 
-/// Probabilities and labels of the scored rows.
+/// Logits, probabilities and labels of the scored rows.
 ///
 /// # Shapes
 ///
-/// `probs`, `labels`: `[n]`.
+/// `logits`, `probs`, `labels`: `[n]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scored {
-    /// The model's fraud probability of each row.
+    /// The model's logit `z` of each row (what the metrics rank by).
+    pub logits: Vec<f32>,
+    /// The model's fraud probability of each row, `σ(z)`.
     pub probs: Vec<f32>,
     /// Each row's label, 0.0 or 1.0.
     pub labels: Vec<f32>,
@@ -58,7 +61,8 @@ pub struct Scored {
 ///
 /// [`crate::data::read_table`]'s for the file (with the checkpoint's label name as `--label`);
 /// [`Error::Dataset`] if its feature columns differ from the checkpoint's, or if the split
-/// leaves no validation row; [`Scorer::probabilities`]'s.
+/// leaves no validation row; [`Scorer::logits`]'s (a value not finite once standardised, or a
+/// non-finite logit, named by line and column).
 pub fn score_labelled(checkpoint: Checkpoint, data: &Path, all: bool) -> Result<Scored> {
     let meta = checkpoint.meta.clone();
     let table = read_table(data, Some(&meta.label_name)).map_err(|e| match e {
@@ -82,16 +86,20 @@ pub fn score_labelled(checkpoint: Checkpoint, data: &Path, all: bool) -> Result<
         .collect();
     match_columns(data, &names, &meta, None)?;
     let n = table.rows();
-    let (rows, table) = if all {
-        (Rows::All, table)
+    let (rows, table, first) = if all {
+        (Rows::All, table, 1)
     } else {
         let (train, val) = split_validation(table, meta.val_fraction)?;
         let first = train.rows() + 1;
-        (Rows::Validation { first, of: n }, val)
+        (Rows::Validation { first, of: n }, val, first)
     };
     let scorer = Scorer::new(checkpoint);
-    let probs = scorer.probabilities(table.features.view())?;
+    // Data row r is on line r + 1: `read_table` refuses blank lines before the last row and
+    // quoted fields running over a line break.
+    let logits = scorer.logits(table.features.view(), data, first as u64)?;
+    let probs = logits.iter().map(|&z| Sigmoid::value(z)).collect();
     Ok(Scored {
+        logits,
         probs,
         labels: table.labels.to_vec(),
         rows,
@@ -118,9 +126,11 @@ pub struct Evaluation {
     pub threshold: f32,
     /// Counts at `threshold`.
     pub confusion: Confusion,
-    /// Average precision (scikit-learn's `average_precision_score`); `None` without positives.
+    /// Average precision (scikit-learn's `average_precision_score`, ranked by logit);
+    /// `None` without positives.
     pub average_precision: Option<f64>,
-    /// ROC AUC (scikit-learn's `roc_auc_score`); `None` unless both classes are present.
+    /// ROC AUC (scikit-learn's `roc_auc_score`, ranked by logit); `None` unless both classes
+    /// are present.
     pub roc_auc: Option<f64>,
     /// Counts at each of [`TABLE_THRESHOLDS`].
     pub table: Vec<OperatingPoint>,
@@ -128,18 +138,36 @@ pub struct Evaluation {
     pub recall_targets: Vec<(f64, Option<OperatingPoint>)>,
     /// The cheapest threshold, when costs were given.
     pub cost: Option<CostChoice>,
-    /// The exact curves, for plotting.
+    /// The exact curves of the probabilities: the operating points a `--threshold` reaches.
     pub curve: Curve,
+    /// The exact curves of the logits: what average precision and ROC AUC are computed from,
+    /// and the precision–recall curve drawn.
+    pub ranking: Curve,
 }
 
 impl Evaluation {
-    /// Computes every figure from the probabilities and labels (`[n]` each).
+    /// Computes every figure from the logits and labels (`[n]` each).
+    ///
+    /// Average precision and ROC AUC rank the rows by **logit**: the same order as the
+    /// probability `p = σ(z)`, without the ties f32 rounding makes (every `z` above about 17
+    /// gives `p = 1`), so the most confident rows stay distinguishable. Keras's `AUC` metric and
+    /// scikit-learn given `predict_proba` rank by probability and count those ties as ties.
+    /// The operating points (the counts at `threshold`, the table, the recall targets, the
+    /// cheapest threshold) are thresholds on the probability, as `--threshold` takes them: each
+    /// printed threshold passed back gives the same counts.
     ///
     /// # Panics
     ///
-    /// If `probs` and `labels` differ in length.
-    pub fn new(probs: &[f32], labels: &[f32], threshold: f32, costs: Option<(f64, f64)>) -> Self {
-        let curve = Curve::new(probs, labels);
+    /// If `logits` and `labels` differ in length.
+    pub fn new(
+        logits: &[f32],
+        labels: &[f32],
+        threshold: f32,
+        costs: Option<(f64, f64)>,
+    ) -> Self {
+        let probs: Vec<f32> = logits.iter().map(|&z| Sigmoid::value(z)).collect();
+        let curve = Curve::new(&probs, labels);
+        let ranking = Curve::new(logits, labels);
         let confusion = curve.at(threshold);
         let table = TABLE_THRESHOLDS
             .iter()
@@ -165,12 +193,13 @@ impl Evaluation {
         Self {
             threshold,
             confusion,
-            average_precision: curve.average_precision(),
-            roc_auc: curve.roc_auc(),
+            average_precision: ranking.average_precision(),
+            roc_auc: ranking.roc_auc(),
             table,
             recall_targets,
             cost,
             curve,
+            ranking,
         }
     }
 }
