@@ -6,7 +6,6 @@ mod model_args;
 mod peak;
 mod plot;
 mod predict;
-mod resume;
 mod summary;
 mod train;
 

@@ -12,6 +12,7 @@
 //! | `resume.rs` | where a run starts: fresh, or after a checkpoint's epoch |
 //! | `report.rs` | the epoch line and the conclusion, formatted as Keras prints them |
 //! | `metrics_log.rs` | the `--metrics-log` CSV |
+//! | `run.rs` | the order of a run: settings, every input validated, then the checkpoint directory, `--overwrite` |
 
 mod best;
 mod evaluate;
@@ -20,6 +21,7 @@ mod guard;
 mod metrics_log;
 mod prepare;
 mod report;
+mod run;
 mod resume;
 mod step;
 
@@ -28,6 +30,9 @@ pub use evaluate::{Evaluated, evaluate, evaluate_ranked};
 pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
 pub use metrics_log::MetricsLog;
 pub use prepare::{Prepared, prepare};
-pub use report::{conclusion, epoch_line, keras_number};
+pub use report::{
+    UNDEFINED, conclusion, epoch_line, keras_number, no_positive_validation_warning,
+};
+pub use run::{DataSource, RunSettings, check_settings, run};
 pub use resume::{TrainState, architecture_flags, changed_settings};
 pub use step::{Batch, StepOutput, StepWorkspace, train_step};
