@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::layers::Sigmoid;
 use crate::metrics::Confusion;
 use crate::predict::{Scorer, match_columns};
-use crate::ranking::{Curve, OperatingPoint};
+use crate::ranking::{Curve, OperatingPoint, format_threshold};
 
 /// Thresholds of the table, `p > t`: 0.1, 0.2, …, 0.9.
 pub const TABLE_THRESHOLDS: [f32; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -233,7 +233,7 @@ impl fmt::Display for Evaluation {
             self.curve.positives,
             self.curve.negatives
         )?;
-        writeln!(f, "At threshold p > {}:", self.threshold)?;
+        writeln!(f, "At threshold p > {}:", format_threshold(self.threshold))?;
         writeln!(
             f,
             "  tp: {}  fp: {}  tn: {}  fn: {}",
@@ -259,7 +259,7 @@ impl fmt::Display for Evaluation {
             "threshold", "tp", "fp", "tn", "fn", "precision", "recall", "F1"
         )?;
         for point in &self.table {
-            row(f, &format!("p > {}", point.threshold), point)?;
+            row(f, &format!("p > {}", format_threshold(point.threshold)), point)?;
         }
         writeln!(f)?;
         writeln!(
@@ -272,7 +272,7 @@ impl fmt::Display for Evaluation {
                     f,
                     "  recall ≥ {target:.2}: threshold {:<12} recall {:.4}  precision {:.4}  \
                      false positives {}",
-                    p.threshold,
+                    format_threshold(p.threshold),
                     p.confusion.recall(),
                     p.confusion.precision(),
                     p.confusion.fp
@@ -289,7 +289,9 @@ impl fmt::Display for Evaluation {
             writeln!(
                 f,
                 "Cheapest threshold for FN·{} + FP·{}: p > {}",
-                cost.fn_cost, cost.fp_cost, cost.best.threshold
+                cost.fn_cost,
+                cost.fp_cost,
+                format_threshold(cost.best.threshold)
             )?;
             writeln!(
                 f,
@@ -301,7 +303,7 @@ impl fmt::Display for Evaluation {
                 b.tp,
                 b.precision(),
                 b.recall(),
-                self.threshold,
+                format_threshold(self.threshold),
                 cost.at_threshold
             )?;
         }

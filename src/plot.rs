@@ -519,7 +519,8 @@ impl Figure for PrCurve<'_> {
             let at = (c.recall(), c.precision());
             let name = if k == 0 { "chosen" } else { "cheapest" };
             let label = format!(
-                "{name}: p > {t}  (precision {:.3}, recall {:.3}, {} fp)",
+                "{name}: p > {}  (precision {:.3}, recall {:.3}, {} fp)",
+                crate::ranking::format_threshold(t),
                 c.precision(),
                 c.recall(),
                 c.fp

@@ -19,6 +19,17 @@ pub const MAX_THRESHOLD: f32 = 1.0;
 /// about −104). Every threshold `evaluate` prints lies in [`MIN_THRESHOLD`, `MAX_THRESHOLD`].
 pub const MIN_THRESHOLD: f32 = -1e-45;
 
+/// A threshold as `evaluate` prints it: the shortest text that parses back to the same f32,
+/// in plain decimals (`0.49999997`, `1`) or, below 1e-4, in exponent form (`-1e-45`, where
+/// plain decimals would take 47 characters).
+pub fn format_threshold(threshold: f32) -> String {
+    if threshold != 0.0 && threshold.abs() < 1e-4 {
+        format!("{threshold:e}")
+    } else {
+        threshold.to_string()
+    }
+}
+
 /// Whether `threshold` is one `--threshold` accepts: in [[`MIN_THRESHOLD`], [`MAX_THRESHOLD`]].
 pub fn threshold_accepted(threshold: f32) -> bool {
     (MIN_THRESHOLD..=MAX_THRESHOLD).contains(&threshold)
@@ -269,7 +280,10 @@ mod tests {
     #[test]
     fn the_lowest_accepted_threshold_is_the_f32_below_zero() {
         assert_eq!(MIN_THRESHOLD, next_down(0.0));
-        assert_eq!(MIN_THRESHOLD.to_string(), "-1e-45");
+        assert_eq!(format_threshold(MIN_THRESHOLD), "-1e-45");
+        assert_eq!(format_threshold(0.49999997), "0.49999997");
+        assert_eq!(format_threshold(1.0), "1");
+        assert_eq!(format_threshold(0.0), "0");
         assert_eq!("-1e-45".parse::<f32>(), Ok(MIN_THRESHOLD));
     }
 

@@ -20,7 +20,7 @@ pub struct EvaluateArgs {
     data: PathBuf,
     /// Flag a transaction when its probability is above this [default: 0.5, the Keras
     /// example's metrics' threshold].
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
     threshold: f32,
     /// Cost of a missed fraud; with --fp-cost, report the threshold minimising
     /// FN·fn-cost + FP·fp-cost on these rows.
@@ -44,9 +44,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         bail!(
             "invalid setting --threshold: {} is outside [{}, {}] ({} flags every row, {} none)",
             args.threshold,
-            ranking::MIN_THRESHOLD,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
             ranking::MAX_THRESHOLD,
-            ranking::MIN_THRESHOLD,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
             ranking::MAX_THRESHOLD
         );
     }

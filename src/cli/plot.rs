@@ -24,7 +24,7 @@ pub struct PlotArgs {
     #[arg(long, requires = "checkpoint")]
     data: Option<PathBuf>,
     /// The threshold marked on the precision–recall curve [default: 0.5].
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
     threshold: f32,
     /// Use every row of --data, not only the checkpoint's validation split.
     #[arg(long)]
@@ -42,9 +42,9 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
         bail!(
             "invalid setting --threshold: {} is outside [{}, {}] ({} flags every row, {} none)",
             args.threshold,
-            ranking::MIN_THRESHOLD,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
             ranking::MAX_THRESHOLD,
-            ranking::MIN_THRESHOLD,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
             ranking::MAX_THRESHOLD
         );
     }

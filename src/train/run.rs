@@ -117,6 +117,11 @@ pub fn run(
         &settings.hidden,
         &settings.dropout,
     )?;
+    crate::sizes::check_memory(
+        "--hidden",
+        "training this model",
+        crate::sizes::training_bytes(&architecture, settings.config.batch_size),
+    )?;
     let mut config = settings.config.clone();
     config.data_source = source;
     let prepared = super::prepare(table, config.val_fraction)?;
@@ -292,8 +297,14 @@ pub fn check_settings(settings: &RunSettings) -> Result<()> {
             "cannot be used with --resume (the checkpoint holds the weights)".into(),
         );
     }
-    // The architecture's own checks (rates, zero units), before any data is read.
-    Architecture::mlp(1, &settings.hidden, &settings.dropout)?;
+    // The architecture's own checks (rates, zero units), and its memory with one input (a
+    // lower bound), before any data is read.
+    let smallest = Architecture::mlp(1, &settings.hidden, &settings.dropout)?;
+    crate::sizes::check_memory(
+        "--hidden",
+        "training this model",
+        crate::sizes::training_bytes(&smallest, config.batch_size),
+    )?;
     Ok(())
 }
 
