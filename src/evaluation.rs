@@ -159,12 +159,7 @@ impl Evaluation {
     /// # Panics
     ///
     /// If `logits` and `labels` differ in length.
-    pub fn new(
-        logits: &[f32],
-        labels: &[f32],
-        threshold: f32,
-        costs: Option<(f64, f64)>,
-    ) -> Self {
+    pub fn new(logits: &[f32], labels: &[f32], threshold: f32, costs: Option<(f64, f64)>) -> Self {
         let probs: Vec<f32> = logits.iter().map(|&z| Sigmoid::value(z)).collect();
         let curve = Curve::new(&probs, labels);
         let ranking = Curve::new(logits, labels);
@@ -259,7 +254,11 @@ impl fmt::Display for Evaluation {
             "threshold", "tp", "fp", "tn", "fn", "precision", "recall", "F1"
         )?;
         for point in &self.table {
-            row(f, &format!("p > {}", format_threshold(point.threshold)), point)?;
+            row(
+                f,
+                &format!("p > {}", format_threshold(point.threshold)),
+                point,
+            )?;
         }
         writeln!(f)?;
         writeln!(

@@ -196,7 +196,10 @@ const CSV_CASES: &[(&str, Csv)] = &[
     ),
     (
         "gzip_zero_padding_then_text.csv.gz",
-        File(&["after gzip member 1 come 101 byte(s)", "(byte 100 of them is 0x78)"]),
+        File(&[
+            "after gzip member 1 come 101 byte(s)",
+            "(byte 100 of them is 0x78)",
+        ]),
     ),
     ("gzip_trailing_bad_member.csv.gz", File(&["gzip"])),
     (
@@ -204,13 +207,19 @@ const CSV_CASES: &[(&str, Csv)] = &[
         Line(
             1,
             None,
-            &["the first line looks like data (0,-1.3598071336738,149.62,\"0\"): a header row is \
-               required"],
+            &[
+                "the first line looks like data (0,-1.3598071336738,149.62,\"0\"): a header row is \
+               required",
+            ],
         ),
     ),
     (
         "no_header_unquoted.csv",
-        Line(1, None, &["the first line looks like data", "a header row is required"]),
+        Line(
+            1,
+            None,
+            &["the first line looks like data", "a header row is required"],
+        ),
     ),
 ];
 
@@ -1226,11 +1235,17 @@ fn checkpoint_files() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "ckpt_class_weight_negative.safetensors",
-            with_meta_text("\"class_weight\":[0.5,0.25]", "\"class_weight\":[-0.5,0.25]"),
+            with_meta_text(
+                "\"class_weight\":[0.5,0.25]",
+                "\"class_weight\":[-0.5,0.25]",
+            ),
         ),
         (
             "ckpt_class_weight_1e999.safetensors",
-            with_meta_text("\"class_weight\":[0.5,0.25]", "\"class_weight\":[1e999,0.25]"),
+            with_meta_text(
+                "\"class_weight\":[0.5,0.25]",
+                "\"class_weight\":[1e999,0.25]",
+            ),
         ),
         (
             "ckpt_val_fraction_1.safetensors",

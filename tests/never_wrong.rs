@@ -96,7 +96,10 @@ fn evaluate(ckpt: &Path, data: &Path, extra: &[&str]) -> String {
     args.extend(extra.iter().map(os));
     let (code, stdout, stderr) = run(&args);
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(!stdout.contains("nan") && !stderr.contains("nan"), "{stdout}");
+    assert!(
+        !stdout.contains("nan") && !stderr.contains("nan"),
+        "{stdout}"
+    );
     stdout
 }
 
@@ -122,7 +125,12 @@ fn a_value_that_overflows_when_standardised_is_refused_with_its_line_and_column(
     let dir = tempfile::tempdir().unwrap();
     // std 0.26: 3.4e38 is a finite f32, 3.4e38 / 0.26 is not.
     let ckpt = linear_checkpoint(dir.path(), "std.safetensors", 1.0, 0.26);
-    let data = rows_csv(dir.path(), "big.csv", &["1", "2", "3.4e38", "0"], &[0, 1, 1, 0]);
+    let data = rows_csv(
+        dir.path(),
+        "big.csv",
+        &["1", "2", "3.4e38", "0"],
+        &[0, 1, 1, 0],
+    );
     let expected = format!(
         "error: {}:4: column \"x\": the value 340000000000000000000000000000000000000 \
          standardised with the checkpoint's mean 0 and std 0.26 is inf, not a finite f32; the \
@@ -240,10 +248,7 @@ fn a_checkpoint_with_invalid_standardisation_is_refused_naming_the_field_not_a_f
             assert!(stderr.contains(field), "{file}: {stderr}");
             assert!(stderr.contains(file), "{file}: {stderr}");
             // The checkpoint is at fault, not a setting of the command.
-            assert!(
-                !stderr.contains("--"),
-                "{file}: names a flag: {stderr}"
-            );
+            assert!(!stderr.contains("--"), "{file}: names a flag: {stderr}");
             assert!(!output.exists());
         }
     }
@@ -266,7 +271,10 @@ fn absurd_sizes_are_refused_with_the_memory_they_need() {
             &["gradcheck", "--hidden", "100000000000", "--dropout", "0"],
             "needs ",
         ),
-        (&["train", "--hidden", "100000000000", "--dropout", "0"], "needs "),
+        (
+            &["train", "--hidden", "100000000000", "--dropout", "0"],
+            "needs ",
+        ),
         (&["peak", "--size", "1000000"], "needs 12,000 GB of memory"),
     ];
     for (args, needs) in cases {
@@ -296,9 +304,14 @@ fn parameter_counts_do_not_overflow() {
     let expected = (30 * h + h) + 2 * (h * h + h) + (h + 1);
     assert_eq!(sizes::param_count(&arch), Some(expected));
     assert_eq!(sizes::model_bytes(&arch, 4), Some(4 * expected));
-    let e = sizes::check_fits("--hidden", "the model", sizes::model_bytes(&arch, 4), 1 << 40)
-        .unwrap_err()
-        .to_string();
+    let e = sizes::check_fits(
+        "--hidden",
+        "the model",
+        sizes::model_bytes(&arch, 4),
+        1 << 40,
+    )
+    .unwrap_err()
+    .to_string();
     assert_eq!(
         e,
         "invalid setting --hidden: the model needs 147,573,953,174 GB of memory, more than this \
@@ -313,11 +326,8 @@ fn parameter_counts_do_not_overflow() {
 
 /// Every threshold an evaluation prints, with the counts printed beside it.
 fn printed_points(e: &Evaluation) -> Vec<(f32, Confusion)> {
-    let mut points: Vec<(f32, Confusion)> = e
-        .table
-        .iter()
-        .map(|p| (p.threshold, p.confusion))
-        .collect();
+    let mut points: Vec<(f32, Confusion)> =
+        e.table.iter().map(|p| (p.threshold, p.confusion)).collect();
     points.extend(
         e.recall_targets
             .iter()
@@ -330,7 +340,9 @@ fn printed_points(e: &Evaluation) -> Vec<(f32, Confusion)> {
 
 #[test]
 fn every_printed_threshold_round_trips_on_the_issues_rows() {
-    let cases: [(&[f32], &[f32], (f64, f64)); 2] = [
+    /// Logits, labels and `(fn_cost, fp_cost)`.
+    type Case<'a> = (&'a [f32], &'a [f32], (f64, f64));
+    let cases: [Case; 2] = [
         (&[50.0, 40.0, 0.0, -3.0], &[1.0, 0.0, 1.0, 0.0], (0.0, 1.0)),
         (&[-200.0, 5.0, 6.0], &[1.0, 0.0, 1.0], (1.0, 0.0)),
     ];
@@ -356,7 +368,10 @@ fn flag_nothing_and_flag_everything_print_thresholds_the_command_accepts() {
     let out = evaluate(&ckpt, &data, &["--fn-cost", "0", "--fp-cost", "1"]);
     assert_eq!(after(&out, "Cheapest threshold for FN·0 + FP·1: p > "), "1");
     let back = evaluate(&ckpt, &data, &["--threshold", "1"]);
-    assert!(back.contains("At threshold p > 1:\n  tp: 0  fp: 0  tn: 2  fn: 2\n"), "{back}");
+    assert!(
+        back.contains("At threshold p > 1:\n  tp: 0  fp: 0  tn: 2  fn: 2\n"),
+        "{back}"
+    );
     // The recall ≥ 0.80 line: the highest threshold flagging both frauds, just below σ(0).
     assert_eq!(after(&out, "recall ≥ 0.80: threshold "), "0.49999997");
     let back = evaluate(&ckpt, &data, &["--threshold", "0.49999997"]);
@@ -416,7 +431,15 @@ fn a_validation_split_without_fraud_warns_first_and_never_prints_nan() {
     let data = write(dir.path(), "no_val_fraud.csv", text);
     let log = dir.path().join("log.csv");
     let out = fraudnet()
-        .args(["train", "--epochs", "2", "--hidden", "4", "--batch-size", "32"])
+        .args([
+            "train",
+            "--epochs",
+            "2",
+            "--hidden",
+            "4",
+            "--batch-size",
+            "32",
+        ])
         .args(["--keep-best", "val_auc_pr"])
         .arg("--data")
         .arg(&data)
@@ -453,7 +476,11 @@ fn a_validation_split_without_fraud_warns_first_and_never_prints_nan() {
     for text in [&stdout, &stderr, &log_text] {
         assert!(!text.to_lowercase().contains("nan"), "{text}");
     }
-    assert!(!dir.path().join("ckpt/fraud_model_best.safetensors").exists());
+    assert!(
+        !dir.path()
+            .join("ckpt/fraud_model_best.safetensors")
+            .exists()
+    );
     assert_eq!(fraudnet::train::keras_number(f64::NAN), "undefined");
 }
 
@@ -478,7 +505,8 @@ fn roc_auc_ranks_by_logit_where_probabilities_tie_at_one() {
     model.params_mut()[0].fill(1.0);
     model.params_mut()[1].fill(0.0);
     let x = Array2::from_shape_vec((4, 1), logits.to_vec()).unwrap();
-    let ranked = fraudnet::train::evaluate_ranked(&model, x.view(), Array1::from(labels.to_vec()).view());
+    let ranked =
+        fraudnet::train::evaluate_ranked(&model, x.view(), Array1::from(labels.to_vec()).view());
     assert_eq!(ranked.auc_roc, Some(0.75));
     assert_eq!(ranked.auc_pr, e.average_precision);
     // The command, and `predict --logits`.
@@ -487,7 +515,10 @@ fn roc_auc_ranks_by_logit_where_probabilities_tie_at_one() {
     let data = rows_csv(dir.path(), "a.csv", &["50", "40", "0", "-3"], &[1, 0, 1, 0]);
     let out = evaluate(&ckpt, &data, &[]);
     assert!(out.contains("\nROC AUC: 0.7500\n"), "{out}");
-    assert!(out.contains("(area under the precision–recall curve): 0.8333\n"), "{out}");
+    assert!(
+        out.contains("(area under the precision–recall curve): 0.8333\n"),
+        "{out}"
+    );
     let output = dir.path().join("scores.csv");
     let (code, _, stderr) = run(&[
         os("predict"),

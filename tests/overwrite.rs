@@ -43,7 +43,15 @@ fn earlier_run() -> Setup {
     let ckpt = root.join("ckpt");
     let log = root.join("log.csv");
     let out = fraudnet()
-        .args(["train", "--epochs", "2", "--hidden", "8", "--batch-size", "64"])
+        .args([
+            "train",
+            "--epochs",
+            "2",
+            "--hidden",
+            "8",
+            "--batch-size",
+            "64",
+        ])
         .arg("--data")
         .arg(&data)
         .arg("--checkpoint-dir")
@@ -52,7 +60,11 @@ fn earlier_run() -> Setup {
         .arg(&log)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Setup {
         _dir: dir,
         root,
@@ -66,7 +78,15 @@ fn earlier_run() -> Setup {
 /// (exit 1) and returns stderr.
 fn overwrite_fails(s: &Setup, data: &Path, extra: &[&str]) -> String {
     let out = fraudnet()
-        .args(["train", "--epochs", "1", "--hidden", "8", "--batch-size", "64"])
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--batch-size",
+            "64",
+        ])
         .arg("--overwrite")
         .arg("--data")
         .arg(data)
@@ -105,7 +125,10 @@ fn a_failed_overwrite_leaves_the_earlier_run_as_it_was() {
         small_csv(200, 3, 5).replacen("\"0\"\n", "\"0\"\n1,x,2,\"0\"\n", 1),
     );
     let e = overwrite_fails(&s, &bad, &[]);
-    assert!(e.contains("bad.csv:3: column \"f1\": expected a finite number, found \"x\""), "{e}");
+    assert!(
+        e.contains("bad.csv:3: column \"f1\": expected a finite number, found \"x\""),
+        "{e}"
+    );
     // Data whose training split has no fraud (frauds only in the last 20 % of the rows).
     let mut text = String::from("\"f0\",\"Class\"\n");
     for r in 0..100 {
@@ -127,7 +150,15 @@ fn a_failed_overwrite_leaves_the_earlier_run_as_it_was() {
 fn a_successful_overwrite_replaces_the_earlier_run() {
     let s = earlier_run();
     let out = fraudnet()
-        .args(["train", "--epochs", "1", "--hidden", "8", "--batch-size", "64"])
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--batch-size",
+            "64",
+        ])
         .args(["--seed", "9", "--overwrite"])
         .arg("--data")
         .arg(&s.data)
@@ -138,7 +169,11 @@ fn a_successful_overwrite_replaces_the_earlier_run() {
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains(&format!(
             "Deleted 3 file(s) of an earlier run in {} once this run's first checkpoint was \
@@ -148,9 +183,16 @@ fn a_successful_overwrite_replaces_the_earlier_run() {
         "{stdout}"
     );
     assert_eq!(file_names(&s.ckpt), ["fraud_model_at_epoch_1.safetensors"]);
-    assert_eq!(checkpoint_seed(&s.ckpt.join("fraud_model_at_epoch_1.safetensors")), 9);
+    assert_eq!(
+        checkpoint_seed(&s.ckpt.join("fraud_model_at_epoch_1.safetensors")),
+        9
+    );
     let log = std::fs::read_to_string(&s.log).unwrap();
-    assert_eq!(log.lines().count(), 2, "the new run's header and epoch 1:\n{log}");
+    assert_eq!(
+        log.lines().count(),
+        2,
+        "the new run's header and epoch 1:\n{log}"
+    );
     assert_eq!(file_names(&s.root), ["ckpt", "log.csv", "ok.csv"]);
 }
 
@@ -163,7 +205,13 @@ fn a_failed_new_run_leaves_no_empty_checkpoint_directory() {
     let dir = tempfile::tempdir().unwrap();
     let ckpt = dir.path().join("new/ckpt");
     let out = fraudnet()
-        .args(["train", "--epochs", "1", "--init-weights", "missing.safetensors"])
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--init-weights",
+            "missing.safetensors",
+        ])
         .arg("--data")
         .arg(write(dir.path(), "ok.csv", small_csv(200, 3, 5)))
         .arg("--checkpoint-dir")
@@ -208,7 +256,11 @@ fn through_the_library_the_earlier_files_go_only_with_the_first_checkpoint() {
         let mut writer = |path: &Path, bytes: &[u8]| -> Result<()> {
             writes += 1;
             if writes == fail_at {
-                return Err(Error::io(path, "cannot write", std::io::Error::other("disk full")));
+                return Err(Error::io(
+                    path,
+                    "cannot write",
+                    std::io::Error::other("disk full"),
+                ));
             }
             fraudnet::checkpoint::write_atomically(path, bytes)
         };
@@ -231,6 +283,9 @@ fn through_the_library_the_earlier_files_go_only_with_the_first_checkpoint() {
     let e = run(2, 2).unwrap_err().to_string();
     assert!(e.contains("disk full"), "{e}");
     assert_eq!(file_names(&s.ckpt), ["fraud_model_at_epoch_1.safetensors"]);
-    assert_eq!(checkpoint_seed(&s.ckpt.join("fraud_model_at_epoch_1.safetensors")), 9);
+    assert_eq!(
+        checkpoint_seed(&s.ckpt.join("fraud_model_at_epoch_1.safetensors")),
+        9
+    );
     assert!(file_names(&s.root).iter().all(|n| !n.starts_with('.')));
 }

@@ -116,9 +116,7 @@ pub(super) fn numbers(meta: &super::CheckpointMeta) -> Result<(), String> {
     }
     for (name, value) in [("adam.beta_1", adam.beta_1), ("adam.beta_2", adam.beta_2)] {
         if !(0.0..1.0).contains(&value) {
-            return Err(format!(
-                "metadata field {name} is {value}, outside [0, 1)"
-            ));
+            return Err(format!("metadata field {name} is {value}, outside [0, 1)"));
         }
     }
     Ok(())

@@ -90,10 +90,12 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             .cost
             .map(|c| (c.best.threshold, c.best.confusion));
         let files = plot::plot_precision_recall(
-                &evaluation.ranking,
-                (args.threshold, evaluation.confusion),
-                cheapest, dir)
-            .context("cannot draw the precision–recall curve")?;
+            &evaluation.ranking,
+            (args.threshold, evaluation.confusion),
+            cheapest,
+            dir,
+        )
+        .context("cannot draw the precision–recall curve")?;
         for file in files {
             writeln!(out, "Wrote {}", file.display())?;
         }

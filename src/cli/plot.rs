@@ -65,8 +65,10 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
             plot::plot_precision_recall(
                 &evaluation.ranking,
                 (args.threshold, evaluation.confusion),
-                None, &args.out_dir)
-                .context("cannot draw the precision–recall curve")?,
+                None,
+                &args.out_dir,
+            )
+            .context("cannot draw the precision–recall curve")?,
         );
     }
     let mut out = std::io::stdout().lock();

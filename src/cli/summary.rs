@@ -20,11 +20,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
     let arch = args.model.architecture(args.inputs)?;
     // The table is printed from a built model (until it is printed from the architecture
     // alone): refuse, before allocating, a model that cannot fit in memory.
-    sizes::check_memory(
-        "--hidden",
-        "the model",
-        sizes::model_bytes(&arch, 4),
-    )?;
+    sizes::check_memory("--hidden", "the model", sizes::model_bytes(&arch, 4))?;
     let model = Sequential::<f32>::new(&arch, &mut rng::stream(0, Stream::Init));
     print!("{}", model.summary());
     Ok(())

@@ -21,8 +21,8 @@ mod guard;
 mod metrics_log;
 mod prepare;
 mod report;
-mod run;
 mod resume;
+mod run;
 mod step;
 
 pub use best::{BEST_FILE_NAME, KeepBest};
@@ -30,9 +30,7 @@ pub use evaluate::{Evaluated, evaluate, evaluate_ranked};
 pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
 pub use metrics_log::MetricsLog;
 pub use prepare::{Prepared, prepare};
-pub use report::{
-    UNDEFINED, conclusion, epoch_line, keras_number, no_positive_validation_warning,
-};
-pub use run::{DataSource, RunSettings, check_settings, run};
+pub use report::{UNDEFINED, conclusion, epoch_line, keras_number, no_positive_validation_warning};
 pub use resume::{TrainState, architecture_flags, changed_settings};
+pub use run::{DataSource, RunSettings, check_settings, run};
 pub use step::{Batch, StepOutput, StepWorkspace, train_step};

@@ -134,9 +134,11 @@ pub fn run(
         .map_err(stdout_err)?;
     }
     let val_positives = prepared.val_y.iter().filter(|&&y| y > 0.5).count();
-    if let Some(text) =
-        super::report::no_positive_validation_warning(val_positives, prepared.val_y.len(), config.keep_best)
-    {
+    if let Some(text) = super::report::no_positive_validation_warning(
+        val_positives,
+        prepared.val_y.len(),
+        config.keep_best,
+    ) {
         writeln!(warn, "warning: {text}").map_err(stdout_err)?;
     }
     let mut model =
@@ -371,10 +373,7 @@ fn earlier_files(settings: &RunSettings) -> Result<Earlier> {
         std::fs::read_to_string(log)
             .is_ok_and(|text| text.lines().filter(|l| !l.trim().is_empty()).count() > 1)
     };
-    let log = settings
-        .metrics_log
-        .clone()
-        .filter(|log| has_rows(log));
+    let log = settings.metrics_log.clone().filter(|log| has_rows(log));
     if !settings.overwrite {
         if let Some(log) = &log {
             return Err(Error::Config {
@@ -451,12 +450,17 @@ impl Aside {
     fn delete(&mut self) -> Result<()> {
         if let Some(dir) = self.dir.take() {
             std::fs::remove_dir_all(&dir).map_err(|e| {
-                Error::io(&dir, "cannot delete the earlier run's checkpoints moved here", e)
+                Error::io(
+                    &dir,
+                    "cannot delete the earlier run's checkpoints moved here",
+                    e,
+                )
             })?;
         }
         if let Some((hidden, _)) = self.log.take() {
-            std::fs::remove_file(&hidden)
-                .map_err(|e| Error::io(&hidden, "cannot delete the earlier run's metrics log", e))?;
+            std::fs::remove_file(&hidden).map_err(|e| {
+                Error::io(&hidden, "cannot delete the earlier run's metrics log", e)
+            })?;
         }
         self.moved.clear();
         Ok(())
@@ -494,8 +498,12 @@ impl Aside {
 /// After validation: removes stale temporary files and moves the earlier run's files aside.
 fn touch_dir(dir: &Path, earlier: &Earlier, out: &mut dyn Write) -> Result<Aside> {
     for stale in checkpoint::remove_stale_temporaries(dir)? {
-        writeln!(out, "Removed {}, left by an interrupted write", stale.display())
-            .map_err(|e| Error::io("<stdout>", "cannot write the training log", e))?;
+        writeln!(
+            out,
+            "Removed {}, left by an interrupted write",
+            stale.display()
+        )
+        .map_err(|e| Error::io("<stdout>", "cannot write the training log", e))?;
     }
     let mut aside = Aside::default();
     let result = (|| -> Result<()> {
@@ -503,7 +511,13 @@ fn touch_dir(dir: &Path, earlier: &Earlier, out: &mut dyn Write) -> Result<Aside
             let hidden = tempfile::Builder::new()
                 .prefix(".fraudnet-earlier-run.")
                 .tempdir_in(dir)
-                .map_err(|e| Error::io(dir, "cannot create a directory to move the earlier run's checkpoints to", e))?
+                .map_err(|e| {
+                    Error::io(
+                        dir,
+                        "cannot create a directory to move the earlier run's checkpoints to",
+                        e,
+                    )
+                })?
                 .keep();
             aside.dir = Some(hidden.clone());
             for file in &earlier.checkpoints {
@@ -520,8 +534,9 @@ fn touch_dir(dir: &Path, earlier: &Earlier, out: &mut dyn Write) -> Result<Aside
                 ".{}.earlier-run",
                 log.file_name().unwrap_or_default().to_string_lossy()
             ));
-            std::fs::rename(log, &hidden)
-                .map_err(|e| Error::io(log, "cannot move the earlier run's metrics log aside", e))?;
+            std::fs::rename(log, &hidden).map_err(|e| {
+                Error::io(log, "cannot move the earlier run's metrics log aside", e)
+            })?;
             aside.log = Some((hidden, log.clone()));
             aside.count += 1;
         }
@@ -554,7 +569,11 @@ fn print_data(table: &Table, out: &mut dyn Write) -> std::io::Result<()> {
         .collect();
     writeln!(out, "HEADER: {}", header.join(","))?;
     if table.rows() > 0 {
-        writeln!(out, "EXAMPLE FEATURES: {:?}", table.features.row(0).to_vec())?;
+        writeln!(
+            out,
+            "EXAMPLE FEATURES: {:?}",
+            table.features.row(0).to_vec()
+        )?;
     }
     writeln!(
         out,
@@ -567,8 +586,16 @@ fn print_data(table: &Table, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// The split's sizes, the training positives and the class weights.
 fn print_split(prepared: &super::Prepared, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "Number of training samples: {}", prepared.train_y.len())?;
-    writeln!(out, "Number of validation samples: {}", prepared.val_y.len())?;
+    writeln!(
+        out,
+        "Number of training samples: {}",
+        prepared.train_y.len()
+    )?;
+    writeln!(
+        out,
+        "Number of validation samples: {}",
+        prepared.val_y.len()
+    )?;
     let positives = prepared.train_y.iter().filter(|&&y| y > 0.5).count();
     writeln!(
         out,
