@@ -83,9 +83,11 @@ pub struct TrainArgs {
     /// val_auc_roc, val_loss (lowest), val_recall or val_precision [default: none].
     #[arg(long, value_name = "METRIC")]
     keep_best: Option<fraudnet::train::KeepBest>,
-    /// Let a new run (one without --resume) delete the checkpoints of an earlier run in
-    /// --checkpoint-dir and replace an existing --metrics-log; without it such a run stops
-    /// before training, so two runs' files never mix.
+    /// Let a new run (one without --resume) replace the checkpoints of an earlier run in
+    /// --checkpoint-dir and an existing --metrics-log; without it such a run stops before
+    /// training, so two runs' files never mix. The earlier files are moved aside once every
+    /// input has been validated, deleted once the new run's first checkpoint is written, and
+    /// moved back if the new run fails before that.
     #[arg(long, conflicts_with = "resume")]
     overwrite: bool,
 }

@@ -1,9 +1,9 @@
 //! The order of a training run, as `fraudnet train` performs it, callable without a process.
 //!
 //! 1. **Settings** are checked (epochs, batch size, validation fraction, learning rate,
-//!    `--overwrite` with `--resume`), and the checkpoint directory is probed **without
-//!    creating or changing anything**: it must be a writable directory, or not exist yet under
-//!    a directory that does.
+//!    `--overwrite` with `--resume`), and the checkpoint directory is probed **leaving nothing
+//!    changed** (a hidden probe file is created and removed at once): it must be a writable
+//!    directory, or not exist yet under a directory that does.
 //! 2. **An earlier run's files** (epoch checkpoints, `fraud_model_best.safetensors`, a metrics
 //!    log holding epoch rows) stop a new run unless `overwrite` is set — before any data is
 //!    read, so the refusal is immediate.
