@@ -166,6 +166,27 @@ fn a_value_that_overflows_when_standardised_is_refused_with_its_line_and_column(
         common::file_names(dir.path()),
         ["big.csv", "std.safetensors"]
     );
+    // Without --all, evaluate scores the checkpoint's validation split (the last ⌊0.2·5⌋ = 1
+    // row, data row 5): its line is still the file's, 6.
+    let tail = rows_csv(
+        dir.path(),
+        "tail.csv",
+        &["1", "2", "3", "4", "-3.4e38"],
+        &[0, 1, 0, 1, 1],
+    );
+    let (code, _, stderr) = run(&[
+        os("evaluate"),
+        os("--checkpoint"),
+        os(&ckpt),
+        os("--data"),
+        os(&tail),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with(&format!("error: {}:6: column \"x\": ", tail.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" is -inf, not a finite f32"), "{stderr}");
 }
 
 #[test]
@@ -209,7 +230,6 @@ fn a_non_finite_logit_is_refused_with_its_line_and_the_likely_column() {
 #[test]
 fn a_checkpoint_with_invalid_standardisation_is_refused_naming_the_field_not_a_flag() {
     let dir = tempfile::tempdir().unwrap();
-    let data = rows_csv(dir.path(), "rows.csv", &["1", "2"], &[0, 1]);
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs");
     let data3 = write(
         dir.path(),
@@ -252,7 +272,6 @@ fn a_checkpoint_with_invalid_standardisation_is_refused_naming_the_field_not_a_f
             assert!(!output.exists());
         }
     }
-    let _ = data;
 }
 
 // ---------------------------------------------------------------------------------------------
