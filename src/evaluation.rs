@@ -9,12 +9,13 @@
 use std::fmt;
 use std::path::Path;
 
+use crate::activation::sigmoid;
 use crate::checkpoint::Checkpoint;
 use crate::data::{read_table, split_validation};
 use crate::error::{Error, Result};
 use crate::metrics::Confusion;
 use crate::predict::{Scorer, match_columns};
-use crate::ranking::{Curve, OperatingPoint};
+use crate::ranking::{Curve, OperatingPoint, format_threshold};
 
 /// Thresholds of the table, `p > t`: 0.1, 0.2, …, 0.9.
 pub const TABLE_THRESHOLDS: [f32; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -35,14 +36,16 @@ pub enum Rows {
     All,
 }
 
-/// Probabilities and labels of the scored rows.
+/// Logits, probabilities and labels of the scored rows.
 ///
 /// # Shapes
 ///
-/// `probs`, `labels`: `[n]`.
+/// `logits`, `probs`, `labels`: `[n]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scored {
-    /// The model's fraud probability of each row.
+    /// The model's logit `z` of each row (what the metrics rank by).
+    pub logits: Vec<f32>,
+    /// The model's fraud probability of each row, `σ(z)`.
     pub probs: Vec<f32>,
     /// Each row's label, 0.0 or 1.0.
     pub labels: Vec<f32>,
@@ -58,7 +61,8 @@ pub struct Scored {
 ///
 /// [`crate::data::read_table`]'s for the file (with the checkpoint's label name as `label`);
 /// [`Error::Dataset`] if its feature columns differ from the checkpoint's, or if the split
-/// leaves no validation row; [`Scorer::probabilities`]'s.
+/// leaves no validation row; [`Scorer::logits`]'s (a value not finite once standardised, or a
+/// non-finite logit, named by line and column).
 pub fn score_labelled(checkpoint: Checkpoint, data: &Path, all: bool) -> Result<Scored> {
     let meta = checkpoint.meta.clone();
     let table = read_table(data, Some(&meta.label_name)).map_err(|e| match e {
@@ -80,16 +84,20 @@ pub fn score_labelled(checkpoint: Checkpoint, data: &Path, all: bool) -> Result<
         .collect();
     match_columns(data, &names, &meta, None)?;
     let n = table.rows();
-    let (rows, table) = if all {
-        (Rows::All, table)
+    let (rows, table, first) = if all {
+        (Rows::All, table, 1)
     } else {
         let (train, val) = split_validation(table, meta.val_fraction)?;
         let first = train.rows() + 1;
-        (Rows::Validation { first, of: n }, val)
+        (Rows::Validation { first, of: n }, val, first)
     };
     let scorer = Scorer::new(checkpoint);
-    let probs = scorer.probabilities(table.features.view())?;
+    // Data row r is on line r + 1: `read_table` refuses blank lines before the last row and
+    // quoted fields running over a line break.
+    let logits = scorer.logits(table.features.view(), data, first as u64)?;
+    let probs = logits.iter().map(|&z| sigmoid(z)).collect();
     Ok(Scored {
+        logits,
         probs,
         labels: table.labels.to_vec(),
         rows,
@@ -116,9 +124,11 @@ pub struct Evaluation {
     pub threshold: f32,
     /// Counts at `threshold`.
     pub confusion: Confusion,
-    /// Average precision (scikit-learn's `average_precision_score`); `None` without positives.
+    /// Average precision (scikit-learn's `average_precision_score`, ranked by logit);
+    /// `None` without positives.
     pub average_precision: Option<f64>,
-    /// ROC AUC (scikit-learn's `roc_auc_score`); `None` unless both classes are present.
+    /// ROC AUC (scikit-learn's `roc_auc_score`, ranked by logit); `None` unless both classes
+    /// are present.
     pub roc_auc: Option<f64>,
     /// Counts at each of [`TABLE_THRESHOLDS`].
     pub table: Vec<OperatingPoint>,
@@ -126,18 +136,31 @@ pub struct Evaluation {
     pub recall_targets: Vec<(f64, Option<OperatingPoint>)>,
     /// The cheapest threshold, when costs were given.
     pub cost: Option<CostChoice>,
-    /// The exact curves, for plotting.
+    /// The exact curves of the probabilities: the operating points a `--threshold` reaches.
     pub curve: Curve,
+    /// The exact curves of the logits: what average precision and ROC AUC are computed from,
+    /// and the precision–recall curve drawn.
+    pub ranking: Curve,
 }
 
 impl Evaluation {
-    /// Computes every figure from the probabilities and labels (`[n]` each).
+    /// Computes every figure from the logits and labels (`[n]` each).
+    ///
+    /// Average precision and ROC AUC rank the rows by **logit**: the same order as the
+    /// probability `p = σ(z)`, without the ties f32 rounding makes (every `z` above about 17
+    /// gives `p = 1`), so the most confident rows stay distinguishable. Keras's `AUC` metric and
+    /// scikit-learn given `predict_proba` rank by probability and count those ties as ties.
+    /// The operating points (the counts at `threshold`, the table, the recall targets, the
+    /// cheapest threshold) are thresholds on the probability, as `--threshold` takes them: each
+    /// printed threshold passed back gives the same counts.
     ///
     /// # Panics
     ///
-    /// If `probs` and `labels` differ in length.
-    pub fn new(probs: &[f32], labels: &[f32], threshold: f32, costs: Option<(f64, f64)>) -> Self {
-        let curve = Curve::new(probs, labels);
+    /// If `logits` and `labels` differ in length.
+    pub fn new(logits: &[f32], labels: &[f32], threshold: f32, costs: Option<(f64, f64)>) -> Self {
+        let probs: Vec<f32> = logits.iter().map(|&z| sigmoid(z)).collect();
+        let curve = Curve::new(&probs, labels);
+        let ranking = Curve::new(logits, labels);
         let confusion = curve.at(threshold);
         let table = TABLE_THRESHOLDS
             .iter()
@@ -163,12 +186,13 @@ impl Evaluation {
         Self {
             threshold,
             confusion,
-            average_precision: curve.average_precision(),
-            roc_auc: curve.roc_auc(),
+            average_precision: ranking.average_precision(),
+            roc_auc: ranking.roc_auc(),
             table,
             recall_targets,
             cost,
             curve,
+            ranking,
         }
     }
 }
@@ -202,7 +226,7 @@ impl fmt::Display for Evaluation {
             self.curve.positives,
             self.curve.negatives
         )?;
-        writeln!(f, "At threshold p > {}:", self.threshold)?;
+        writeln!(f, "At threshold p > {}:", format_threshold(self.threshold))?;
         writeln!(
             f,
             "  tp: {}  fp: {}  tn: {}  fn: {}",
@@ -228,7 +252,11 @@ impl fmt::Display for Evaluation {
             "threshold", "tp", "fp", "tn", "fn", "precision", "recall", "F1"
         )?;
         for point in &self.table {
-            row(f, &format!("p > {}", point.threshold), point)?;
+            row(
+                f,
+                &format!("p > {}", format_threshold(point.threshold)),
+                point,
+            )?;
         }
         writeln!(f)?;
         writeln!(
@@ -241,7 +269,7 @@ impl fmt::Display for Evaluation {
                     f,
                     "  recall ≥ {target:.2}: threshold {:<12} recall {:.4}  precision {:.4}  \
                      false positives {}",
-                    p.threshold,
+                    format_threshold(p.threshold),
                     p.confusion.recall(),
                     p.confusion.precision(),
                     p.confusion.fp
@@ -258,7 +286,9 @@ impl fmt::Display for Evaluation {
             writeln!(
                 f,
                 "Cheapest threshold for FN·{} + FP·{}: p > {}",
-                cost.fn_cost, cost.fp_cost, cost.best.threshold
+                cost.fn_cost,
+                cost.fp_cost,
+                format_threshold(cost.best.threshold)
             )?;
             writeln!(
                 f,
@@ -270,7 +300,7 @@ impl fmt::Display for Evaluation {
                 b.tp,
                 b.precision(),
                 b.recall(),
-                self.threshold,
+                format_threshold(self.threshold),
                 cost.at_threshold
             )?;
         }

@@ -1,8 +1,8 @@
 //! Numbers as the reports print them, shared by the training report and the command line.
 
 /// `139777` → `"139,777"`: digits grouped by threes with commas, as Keras's summary and the
-/// example's log print counts.
-pub fn thousands(n: usize) -> String {
+/// example's log print counts. `n` is an unsigned integer (`usize`, `u64`, `u128`).
+pub fn thousands(n: impl std::fmt::Display) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {

@@ -46,6 +46,7 @@ pub mod plot;
 pub mod predict;
 pub mod ranking;
 pub mod rng;
+pub mod sizes;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -13,7 +13,16 @@ use crate::rng::{self, Stream};
 
 /// Times `repeats` products `C = A·B` of `size × size` f32 matrices (after one warm-up) on the
 /// current rayon pool and returns each one's rate in GFLOP/s (`2·size³` FLOP per product).
-pub fn sgemm_gflops(size: usize, repeats: usize) -> Vec<f64> {
+///
+/// # Errors
+/// [`crate::Error::Config`] (`--size`) when the three matrices need more memory than this
+/// machine has ([`crate::sizes::peak_bytes`]), before anything is allocated.
+pub fn sgemm_gflops(size: usize, repeats: usize) -> crate::Result<Vec<f64>> {
+    crate::sizes::check_memory(
+        "--size",
+        &format!("three {size} × {size} f32 matrices"),
+        crate::sizes::peak_bytes(size),
+    )?;
     let a = Array2::random_using(
         (size, size),
         Uniform::new(-1.0f32, 1.0).expect("valid range"),
@@ -27,13 +36,13 @@ pub fn sgemm_gflops(size: usize, repeats: usize) -> Vec<f64> {
     let mut c = Array2::<f32>::zeros((size, size));
     matmul_into(a.view(), b.view(), c.view_mut(), Epilogue::None);
     let flop = 2.0 * (size as f64).powi(3);
-    (0..repeats)
+    Ok((0..repeats)
         .map(|_| {
             let started = Instant::now();
             matmul_into(a.view(), b.view(), c.view_mut(), Epilogue::None);
             flop / started.elapsed().as_secs_f64() / 1e9
         })
-        .collect()
+        .collect())
 }
 
 /// The median of `values` (the mean of the middle two for an even count); NaN when empty.

@@ -53,8 +53,7 @@ impl Scorer {
     }
 
     /// The fraud probability of each row of raw (unstandardised) features, in row order:
-    /// standardised with the checkpoint's statistics, then `σ(z)` of the model's logit in
-    /// `Mode::Eval`, [`CHUNK_ROWS`] rows per forward pass.
+    /// `σ(z)` of [`Self::logits`] (rows numbered from 1, the file named `<input>` in errors).
     ///
     /// # Shapes
     ///
@@ -62,31 +61,83 @@ impl Scorer {
     ///
     /// # Errors
     ///
-    /// [`Error::Checkpoint`] (path `<model>`) if a probability is not finite, which only a
-    /// checkpoint holding non-finite parameters produces.
+    /// As [`Self::logits`].
     ///
     /// # Panics
     ///
     /// If `x` does not have one column per feature of the model.
     pub fn probabilities(&self, x: ArrayView2<f32>) -> Result<Vec<f32>> {
-        let mut probs = Vec::with_capacity(x.nrows());
-        for chunk in x.axis_chunks_iter(Axis(0), CHUNK_ROWS) {
+        let logits = self.logits(x, Path::new("<input>"), 1)?;
+        Ok(logits.into_iter().map(sigmoid).collect())
+    }
+
+    /// The model's logit `z` of each row of raw (unstandardised) features, in row order:
+    /// standardised with the checkpoint's statistics, then the model in `Mode::Eval`,
+    /// [`CHUNK_ROWS`] rows per forward pass. Row `i` of `x` is data row `first_row + i` of
+    /// `path`, on line `first_row + i + 1` (the header is line 1).
+    ///
+    /// Every standardised value and every logit is checked: ReLU would otherwise hide a NaN
+    /// (`max(NaN, 0) = 0` in some implementations) and the row would get an ordinary-looking
+    /// score. A value such as 3.4e38 is a finite f32, yet `(3.4e38 − mean) / 0.26` is not.
+    ///
+    /// # Shapes
+    ///
+    /// `x: [n, features]` → `[n]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Data`] naming `path`, the line and the column: for a standardised value that is
+    /// not finite, that value's column; for a logit that is not finite, the column whose
+    /// standardised value is largest in magnitude (the likely cause). Nothing is returned for
+    /// the other rows.
+    ///
+    /// # Panics
+    ///
+    /// If `x` does not have one column per feature of the model.
+    pub fn logits(&self, x: ArrayView2<f32>, path: &Path, first_row: u64) -> Result<Vec<f32>> {
+        let mut logits = Vec::with_capacity(x.nrows());
+        for (c, chunk) in x.axis_chunks_iter(Axis(0), CHUNK_ROWS).enumerate() {
+            let chunk_first = first_row + (c * CHUNK_ROWS) as u64;
             let mut standardized: Array2<f32> = chunk.to_owned();
             self.standardizer.apply(&mut standardized);
+            for (i, row) in standardized.rows().into_iter().enumerate() {
+                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::Data {
+                        path: path.to_path_buf(),
+                        line: chunk_first + i as u64 + 1,
+                        column: self.feature_names.get(j).cloned(),
+                        message: format!(
+                            "the value {} standardised with the checkpoint's mean {} and std \
+                             {} is {}, not a finite f32; the row cannot be scored",
+                            chunk[[i, j]],
+                            self.standardizer.mean[j],
+                            self.standardizer.std[j],
+                            row[j]
+                        ),
+                    });
+                }
+            }
             let outputs = self.model.predict(standardized.view());
-            probs.extend(logit_column(outputs.view())?.iter().map(|&z| sigmoid(z)));
+            let chunk_logits = logit_column(outputs.view())?;
+            if let Some(i) = chunk_logits.iter().position(|z| !z.is_finite()) {
+                let row = standardized.row(i);
+                let j = (0..row.len())
+                    .max_by(|&a, &b| row[a].abs().total_cmp(&row[b].abs()))
+                    .unwrap_or(0);
+                return Err(Error::Data {
+                    path: path.to_path_buf(),
+                    line: chunk_first + i as u64 + 1,
+                    column: self.feature_names.get(j).cloned(),
+                    message: format!(
+                        "the model's logit for this row is {}, not finite; the largest \
+                         standardised value of the row, {} in this column, is the likely cause",
+                        chunk_logits[i], row[j]
+                    ),
+                });
+            }
+            logits.extend(chunk_logits.iter());
         }
-        if let Some(row) = probs.iter().position(|p| !p.is_finite()) {
-            return Err(Error::Checkpoint {
-                path: "<model>".into(),
-                message: format!(
-                    "the model gives a non-finite probability for row {} of the input: \
-                     its parameters are not finite",
-                    row + 1
-                ),
-            });
-        }
-        Ok(probs)
+        Ok(logits)
     }
 }
 
@@ -192,25 +243,47 @@ fn abbreviate(names: &[String]) -> String {
 }
 
 /// Scores every row of `stream` with `scorer`, calling `sink` with each chunk and its
-/// probabilities in file order; returns the rows scored. Reading and parsing the next block
-/// overlaps with scoring the current one (`rayon::join`), so at most two blocks are in memory.
+/// probabilities in file order; returns the rows scored ([`score_stream_logits`], then `σ`).
 ///
 /// # Errors
 ///
-/// The stream's errors (a bad row, with its line and column), [`Scorer::probabilities`]'s, and
-/// whatever `sink` returns. The chunks before a bad row have been passed to `sink`.
+/// As [`score_stream_logits`].
 pub fn score_stream(
     scorer: &Scorer,
     stream: &mut RowStream,
     mut sink: impl FnMut(&RowChunk, &[f32]) -> Result<()>,
 ) -> Result<u64> {
+    let mut probs = Vec::new();
+    score_stream_logits(scorer, stream, |chunk, logits| {
+        probs.clear();
+        probs.extend(logits.iter().map(|&z| sigmoid(z)));
+        sink(chunk, &probs)
+    })
+}
+
+/// Scores every row of `stream` with `scorer`, calling `sink` with each chunk and its logits
+/// ([`Scorer::logits`]) in file order; returns the rows scored. Reading and parsing the next
+/// block overlaps with scoring the current one (`rayon::join`), so at most two blocks are in
+/// memory.
+///
+/// # Errors
+///
+/// The stream's errors (a bad row, with its line and column), [`Scorer::logits`]'s (a value
+/// that is not finite once standardised, or a non-finite logit, with its line and column), and
+/// whatever `sink` returns. The chunks before a bad row have been passed to `sink`.
+pub fn score_stream_logits(
+    scorer: &Scorer,
+    stream: &mut RowStream,
+    mut sink: impl FnMut(&RowChunk, &[f32]) -> Result<()>,
+) -> Result<u64> {
+    let path = stream.path().to_path_buf();
     let mut next = stream.next_chunk()?;
     while let Some(chunk) = next.take() {
-        let (following, probs) = rayon::join(
+        let (following, logits) = rayon::join(
             || stream.next_chunk(),
-            || scorer.probabilities(chunk.features.view()),
+            || scorer.logits(chunk.features.view(), &path, chunk.first_row),
         );
-        sink(&chunk, &probs?)?;
+        sink(&chunk, &logits?)?;
         next = following?;
     }
     Ok(stream.rows_read())
@@ -223,6 +296,9 @@ pub struct PredictOptions {
     pub id_column: Option<String>,
     /// Write a `row` column, the 1-based data-row number (the row after the header is 1).
     pub row_numbers: bool,
+    /// Also write a `logit` column, the model's logit `z` (`probability = σ(z)`): distinct
+    /// where probabilities above about 0.99999994 round to 1, for ranking downstream.
+    pub logits: bool,
 }
 
 /// What a finished [`predict_csv`] reports.
@@ -245,14 +321,15 @@ impl PredictSummary {
 
 /// Scores `input` (CSV or gzip CSV, with a header; the label column optional) with `scorer`
 /// and writes `output`: a header, then one row per input row: `row` and/or the id column if
-/// asked, then `probability` (the f32 in its shortest round-trip form).
+/// asked, then `probability` (the f32 in its shortest round-trip form), then `logit` if asked.
 ///
 /// The output is written to a temporary file beside it and renamed into place only when every
 /// row has been scored: an error leaves any existing `output` untouched.
 ///
 /// # Errors
 ///
-/// [`Error::Config`] if `output` is `input`, or for a bad `id_column` ([`match_columns`]);
+/// [`Error::Config`] if `output` is `input` or an existing directory (checked before anything
+/// is read), or for a bad `id_column` ([`match_columns`]);
 /// [`Error::Dataset`] if the feature columns do not match the checkpoint's; the stream's
 /// errors for a bad row (file, line, column); [`Error::Io`] if the output cannot be written.
 pub fn predict_csv(
@@ -263,6 +340,15 @@ pub fn predict_csv(
     options: &PredictOptions,
 ) -> Result<PredictSummary> {
     let started = Instant::now();
+    if output.is_dir() {
+        return Err(Error::Config {
+            name: "output",
+            message: format!(
+                "{} is a directory; name the file to write the scores to",
+                output.display()
+            ),
+        });
+    }
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
         && a == b
     {
@@ -293,10 +379,13 @@ pub fn predict_csv(
         header.push(id);
     }
     header.push("probability");
+    if options.logits {
+        header.push("logit");
+    }
     writer.write_record(&header).map_err(write_error)?;
-    let mut record: Vec<String> = Vec::with_capacity(3);
-    score_stream(scorer, &mut stream, |chunk, probs| {
-        for (i, p) in probs.iter().enumerate() {
+    let mut record: Vec<String> = Vec::with_capacity(4);
+    score_stream_logits(scorer, &mut stream, |chunk, logits| {
+        for (i, &z) in logits.iter().enumerate() {
             record.clear();
             if options.row_numbers {
                 record.push((chunk.first_row + i as u64).to_string());
@@ -304,7 +393,10 @@ pub fn predict_csv(
             if let Some(ids) = &chunk.ids {
                 record.push(ids[i].clone());
             }
-            record.push(p.to_string());
+            record.push(sigmoid(z).to_string());
+            if options.logits {
+                record.push(z.to_string());
+            }
             writer.write_record(&record).map_err(write_error)?;
         }
         Ok(())

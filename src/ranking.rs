@@ -12,6 +12,29 @@
 
 use crate::metrics::Confusion;
 
+/// The highest threshold `--threshold` accepts: `p > 1` flags no row.
+pub const MAX_THRESHOLD: f32 = 1.0;
+/// The lowest threshold `--threshold` accepts, the f32 just below 0 (printed `-1e-45`):
+/// `p > −1e-45` flags every row, even one whose probability rounds to exactly 0 (a logit below
+/// about −104). Every threshold `evaluate` prints lies in [`MIN_THRESHOLD`, `MAX_THRESHOLD`].
+pub const MIN_THRESHOLD: f32 = -1e-45;
+
+/// A threshold as `evaluate` prints it: the shortest text that parses back to the same f32,
+/// in plain decimals (`0.49999997`, `1`) or, below 1e-4, in exponent form (`-1e-45`, where
+/// plain decimals would take 47 characters).
+pub fn format_threshold(threshold: f32) -> String {
+    if threshold != 0.0 && threshold.abs() < 1e-4 {
+        format!("{threshold:e}")
+    } else {
+        threshold.to_string()
+    }
+}
+
+/// Whether `threshold` is one `--threshold` accepts: in [[`MIN_THRESHOLD`], [`MAX_THRESHOLD`]].
+pub fn threshold_accepted(threshold: f32) -> bool {
+    (MIN_THRESHOLD..=MAX_THRESHOLD).contains(&threshold)
+}
+
 /// One point of the curve: the rows with `p > threshold` are flagged.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OperatingPoint {
@@ -114,15 +137,19 @@ impl Curve {
         }
     }
 
-    /// The strict threshold of point `i`: the next lower distinct score `sᵢ₊₁`, or, for the last
-    /// point (flag all), the f32 just below the lowest score.
+    /// The strict threshold of point `i`: the **highest** `t` for which `p > t` flags exactly
+    /// its rows, so equivalent thresholds are never printed as the lowest of them. Point 0 (flag
+    /// none) has [`MAX_THRESHOLD`], 1 (no probability exceeds it; the highest score if scores
+    /// exceed 1, as logits may); point `i ≥ 1` the f32 just below its lowest flagged score `sᵢ`.
+    /// For probabilities every threshold lies in [[`MIN_THRESHOLD`], [`MAX_THRESHOLD`]]: flagging
+    /// a row with `p = 0` takes `next_down(0) = −1e-45`.
     fn threshold(&self, i: usize) -> f32 {
-        match self.scores.get(i) {
-            Some(&s) => s,
-            None => match self.scores.last() {
-                Some(&lowest) => next_down(lowest),
-                None => 0.0,
-            },
+        match i.checked_sub(1).and_then(|k| self.scores.get(k)) {
+            Some(&lowest_flagged) => next_down(lowest_flagged),
+            None => self
+                .scores
+                .first()
+                .map_or(MAX_THRESHOLD, |&s| s.max(MAX_THRESHOLD)),
         }
     }
 
@@ -189,7 +216,8 @@ impl Curve {
     }
 
     /// The highest threshold whose recall is at least `target`, or `None` when there are no
-    /// positives. Of the thresholds reaching the target it flags the fewest rows.
+    /// positives: of the points reaching the target, the one flagging the fewest rows, at the
+    /// highest of its equivalent thresholds ([`Self::point`]).
     pub fn for_recall(&self, target: f64) -> Option<OperatingPoint> {
         if self.positives == 0 {
             return None;
@@ -248,6 +276,16 @@ fn next_down(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lowest_accepted_threshold_is_the_f32_below_zero() {
+        assert_eq!(MIN_THRESHOLD, next_down(0.0));
+        assert_eq!(format_threshold(MIN_THRESHOLD), "-1e-45");
+        assert_eq!(format_threshold(0.49999997), "0.49999997");
+        assert_eq!(format_threshold(1.0), "1");
+        assert_eq!(format_threshold(0.0), "0");
+        assert_eq!("-1e-45".parse::<f32>(), Ok(MIN_THRESHOLD));
+    }
 
     #[test]
     fn next_down_is_just_below() {

@@ -181,7 +181,7 @@ fn invalid_architectures_are_clear_errors() {
                 inputs: usize::MAX / 2,
                 layers: vec![dense(4, Activation::Relu), dense(1, Activation::Identity)],
             },
-            "more parameters than a 64-bit count can hold",
+            "invalid hidden: the layers hold more parameters than a 64-bit count can hold",
         ),
     ];
     for (arch, expected) in cases {

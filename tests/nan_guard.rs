@@ -54,11 +54,8 @@ fn a_huge_learning_rate_on_the_command_line_stops_with_a_clear_error() {
         assert!(stderr.contains(part), "expected {part:?} in:\n{stderr}");
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(
-        file_names(&ckpt_dir).is_empty(),
-        "{:?}",
-        file_names(&ckpt_dir)
-    );
+    // No checkpoint, and no empty directory: the failed run created it and removed it again.
+    assert!(!ckpt_dir.exists(), "{:?}", file_names(&ckpt_dir));
 }
 
 #[test]

@@ -152,6 +152,7 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
             meta.architecture.inputs
         )));
     }
+    validate::numbers(&meta).map_err(&bad)?;
     for (value, field) in [
         (&meta.dropout_rng_position, "dropout_rng_position"),
         (&meta.shuffle_rng_position, "shuffle_rng_position"),

@@ -18,6 +18,11 @@ pub fn flag(name: &str) -> Option<&'static str> {
         "id column" => "--id-column",
         "output" => "--output",
         "threshold" => "--threshold",
+        "overwrite" => "--overwrite",
+        "init weights" => "--init-weights",
+        "metrics log" => "--metrics-log",
+        "checkpoint directory" => "--checkpoint-dir",
+        "resume" => "--resume",
         _ => return None,
     })
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use fraudnet::checkpoint;
 use fraudnet::evaluation::{Evaluation, Rows, score_labelled};
-use fraudnet::plot;
+use fraudnet::{plot, ranking};
 
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
@@ -20,7 +20,7 @@ pub struct EvaluateArgs {
     data: PathBuf,
     /// Flag a transaction when its probability is above this [default: 0.5, the Keras
     /// example's metrics' threshold].
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
     threshold: f32,
     /// Cost of a missed fraud; with --fp-cost, report the threshold minimising
     /// FN·fn-cost + FP·fp-cost on these rows.
@@ -40,10 +40,14 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
-    if !(0.0..1.0).contains(&args.threshold) {
+    if !ranking::threshold_accepted(args.threshold) {
         bail!(
-            "invalid setting --threshold: {} is outside [0, 1)",
-            args.threshold
+            "invalid setting --threshold: {} is outside [{}, {}] ({} flags every row, {} none)",
+            args.threshold,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
+            ranking::MAX_THRESHOLD,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
+            ranking::MAX_THRESHOLD
         );
     }
     let costs = match (args.fn_cost, args.fp_cost) {
@@ -79,14 +83,19 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         ),
         Rows::All => writeln!(out, "Evaluating every row of {}", args.data.display()),
     }?;
-    let evaluation = Evaluation::new(&scored.probs, &scored.labels, args.threshold, costs);
+    let evaluation = Evaluation::new(&scored.logits, &scored.labels, args.threshold, costs);
     write!(out, "{evaluation}")?;
     if let Some(dir) = &args.plot {
         let cheapest = evaluation
             .cost
             .map(|c| (c.best.threshold, c.best.confusion));
-        let files = plot::plot_precision_recall(&evaluation.curve, args.threshold, cheapest, dir)
-            .context("cannot draw the precision–recall curve")?;
+        let files = plot::plot_precision_recall(
+            &evaluation.ranking,
+            (args.threshold, evaluation.confusion),
+            cheapest,
+            dir,
+        )
+        .context("cannot draw the precision–recall curve")?;
         for file in files {
             writeln!(out, "Wrote {}", file.display())?;
         }

@@ -3,6 +3,7 @@
 use anyhow::bail;
 use clap::Args;
 use fraudnet::gradcheck::{GRADIENT_FLOOR, KINK_MARGIN, STEP, check_architecture};
+use fraudnet::sizes;
 
 use super::ModelArgs;
 
@@ -32,6 +33,11 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<()> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
+    sizes::check_memory(
+        "--hidden",
+        "the gradient check of this model in f64",
+        sizes::gradcheck_bytes(&arch, args.batch),
+    )?;
     println!("Gradient check in f64: central differences (h = {STEP:e}) against backprop,");
     println!(
         "relative error |a − n| / max(|a|, |n|, {GRADIENT_FLOOR:e}), on a random batch of {} rows.",

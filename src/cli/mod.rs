@@ -7,7 +7,7 @@ mod model_args;
 mod peak;
 mod plot;
 mod predict;
-mod resume;
+mod resume_words;
 mod summary;
 mod train;
 

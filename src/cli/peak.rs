@@ -27,7 +27,7 @@ pub fn run(args: PeakArgs) -> anyhow::Result<()> {
             .build_global()
             .context("cannot start the thread pool")?;
     }
-    let rates = sgemm_gflops(args.size, args.repeats);
+    let rates = sgemm_gflops(args.size, args.repeats)?;
     println!(
         "peak: {:.1} GFLOP/s (median of {} SGEMM {n}x{n}x{n} through fraudnet's kernel, {} threads, AVX2+FMA kernel: {})",
         median(&rates),

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use fraudnet::checkpoint;
 use fraudnet::evaluation::{Evaluation, score_labelled};
-use fraudnet::plot;
+use fraudnet::{plot, ranking};
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
@@ -24,7 +24,7 @@ pub struct PlotArgs {
     #[arg(long, requires = "checkpoint")]
     data: Option<PathBuf>,
     /// The threshold marked on the precision–recall curve [default: 0.5].
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
     threshold: f32,
     /// Use every row of --data, not only the checkpoint's validation split.
     #[arg(long)]
@@ -38,10 +38,14 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
     if args.metrics_log.is_none() && args.checkpoint.is_none() {
         bail!("nothing to plot: give --metrics-log FILE and/or --checkpoint FILE --data FILE");
     }
-    if !(0.0..1.0).contains(&args.threshold) {
+    if !ranking::threshold_accepted(args.threshold) {
         bail!(
-            "invalid setting --threshold: {} is outside [0, 1)",
-            args.threshold
+            "invalid setting --threshold: {} is outside [{}, {}] ({} flags every row, {} none)",
+            args.threshold,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
+            ranking::MAX_THRESHOLD,
+            ranking::format_threshold(ranking::MIN_THRESHOLD),
+            ranking::MAX_THRESHOLD
         );
     }
     let mut files = Vec::new();
@@ -56,10 +60,15 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
             bail!("{}: data file not found", data.display());
         }
         let scored = score_labelled(checkpoint::load(ckpt)?, data, args.all)?;
-        let evaluation = Evaluation::new(&scored.probs, &scored.labels, args.threshold, None);
+        let evaluation = Evaluation::new(&scored.logits, &scored.labels, args.threshold, None);
         files.extend(
-            plot::plot_precision_recall(&evaluation.curve, args.threshold, None, &args.out_dir)
-                .context("cannot draw the precision–recall curve")?,
+            plot::plot_precision_recall(
+                &evaluation.ranking,
+                (args.threshold, evaluation.confusion),
+                None,
+                &args.out_dir,
+            )
+            .context("cannot draw the precision–recall curve")?,
         );
     }
     let mut out = std::io::stdout().lock();

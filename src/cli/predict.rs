@@ -26,6 +26,10 @@ pub struct PredictArgs {
     /// Copy this input column (e.g. a transaction id, not a feature) to the output.
     #[arg(long, value_name = "NAME")]
     id_column: Option<String>,
+    /// Also write the model's logit z (probability = σ(z)) as a last column `logit`: distinct
+    /// where probabilities above about 0.99999994 all round to 1, for ranking downstream.
+    #[arg(long)]
+    logits: bool,
 }
 
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
@@ -38,6 +42,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let options = PredictOptions {
         id_column: args.id_column.clone(),
         row_numbers: args.row_numbers,
+        logits: args.logits,
     };
     let summary = predict_csv(&scorer, &meta, &args.data, &args.output, &options)?;
     eprintln!(

@@ -145,7 +145,9 @@ impl Architecture {
     /// [`Error::Config`] naming the parameter at fault: `inputs` when it is 0; `hidden` for a
     /// Dense layer of 0 units; `dropout rate` for a rate outside `[0, 1)`; `layers` when the
     /// list is empty, does not start and end with a Dense layer, puts a Dropout anywhere but
-    /// directly after a Dense layer, or holds more parameters than fit in memory.
+    /// directly after a Dense layer. The size is not checked here (a summary can describe a
+    /// model too large to build); [`crate::model::Sequential::new`] refuses one whose
+    /// parameters cannot be counted.
     pub fn validate(&self) -> Result<()> {
         let config = |name, message: String| Err(Error::Config { name, message });
         if self.inputs == 0 {
@@ -183,12 +185,6 @@ impl Architecture {
                     after_dense = false;
                 }
             }
-        }
-        if self.parameter_count().is_none() {
-            return config(
-                "layers",
-                "the layers hold more parameters than a 64-bit count can hold".into(),
-            );
         }
         Ok(())
     }

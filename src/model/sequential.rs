@@ -44,9 +44,17 @@ impl<F: NdFloat> Sequential<F> {
     /// `dropout_1`, …).
     ///
     /// # Errors
-    /// As [`Architecture::validate`].
+    /// As [`Architecture::validate`], and [`crate::Error::Config`] named `hidden` when the
+    /// parameters cannot be counted in a `usize`. Memory is not checked: see
+    /// [`crate::sizes`] for the bytes a model needs.
     pub fn new(architecture: &Architecture, rng: &mut Rng) -> Result<Self> {
         architecture.validate()?;
+        if architecture.parameter_count().is_none() {
+            return Err(crate::Error::Config {
+                name: "hidden",
+                message: "the layers hold more parameters than a 64-bit count can hold".into(),
+            });
+        }
         let (mut n_dense, mut n_dropout) = (0, 0);
         let mut d_in = architecture.inputs;
         let mut blocks: Vec<DenseBlock<F>> = Vec::new();

@@ -6,19 +6,20 @@ use crate::format::thousands;
 
 /// The Keras-style summary table: each layer's name and type, output shape and parameter
 /// count, then the totals in parameters and in bytes as f32 (139,777 parameters, 546.00 KB for
-/// [`Architecture::reference`]). Counts too large for `usize` print as `overflow`.
+/// [`Architecture::reference`]). Counts are made in `u128`, so any architecture's fit.
 ///
 /// # Reference
 /// `keras.Model.summary()` (keras/src/utils/summary_utils.py), whose layout and byte units
 /// (1 KB = 1024 B) it copies.
 pub fn summary(architecture: &Architecture) -> String {
-    let mut rows: Vec<(String, String, Option<usize>)> = Vec::new();
+    let mut rows: Vec<(String, String, u128)> = Vec::new();
     let (mut n_dense, mut n_dropout) = (0, 0);
     let mut width = architecture.inputs;
     for spec in &architecture.layers {
         match *spec {
             LayerSpec::Dense { units, .. } => {
-                let params = width.checked_mul(units).and_then(|w| w.checked_add(units));
+                // In u128: (2⁶⁴)² fits, so no count of usize sizes overflows.
+                let params = width as u128 * units as u128 + units as u128;
                 rows.push((
                     format!("{} (Dense)", keras_name("dense", &mut n_dense)),
                     format!("(None, {units})"),
@@ -29,12 +30,11 @@ pub fn summary(architecture: &Architecture) -> String {
             LayerSpec::Dropout { .. } => rows.push((
                 format!("{} (Dropout)", keras_name("dropout", &mut n_dropout)),
                 format!("(None, {width})"),
-                Some(0),
+                0,
             )),
         }
     }
-    let total = architecture.parameter_count();
-    let count = |n: Option<usize>| n.map_or_else(|| "overflow".to_string(), thousands);
+    let total: u128 = rows.iter().map(|r| r.2).sum();
     let bar = |l: &str, m: &str, r: &str, fill: &str| {
         format!(
             "{l}{}{m}{}{m}{}{r}\n",
@@ -51,14 +51,15 @@ pub fn summary(architecture: &Architecture) -> String {
     );
     s += &bar("┡", "╇", "┩", "━");
     for (name, shape, params) in &rows {
-        s += &format!("│ {name:<31} │ {shape:<22} │ {:>13} │\n", count(*params));
+        s += &format!(
+            "│ {name:<31} │ {shape:<22} │ {:>13} │\n",
+            thousands(*params)
+        );
     }
     s += &bar("└", "┴", "┘", "─");
-    let size = total
-        .and_then(|t| t.checked_mul(4))
-        .map_or_else(|| "overflow".to_string(), human_bytes);
-    s += &format!(" Total params: {} ({size})\n", count(total));
-    s += &format!(" Trainable params: {} ({size})\n", count(total));
+    let size = human_bytes(total.saturating_mul(4));
+    s += &format!(" Total params: {} ({size})\n", thousands(total));
+    s += &format!(" Trainable params: {} ({size})\n", thousands(total));
     s += " Non-trainable params: 0 (0.00 B)\n";
     s
 }
@@ -75,8 +76,8 @@ pub(super) fn keras_name(base: &str, count: &mut usize) -> String {
 }
 
 /// Bytes in Keras's summary style: `559108` → `"546.00 KB"` (units of 1024).
-fn human_bytes(bytes: usize) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
+fn human_bytes(bytes: u128) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut value = bytes as f64;
     let mut unit = 0;
     while value >= 1024.0 && unit + 1 < units.len() {

@@ -47,22 +47,23 @@ pub fn plot_training(rows: &[EpochRow], dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Draws the precision–recall curve as `pr_curve.png` and `pr_curve.svg` in `dir`: the exact
-/// step-wise curve whose area is the average precision, the fraud rate as the no-skill line,
-/// the operating point at `p > threshold` marked, and, when given, the cheapest threshold
-/// (`(threshold, counts)`). Returns the files written.
+/// step-wise curve of `ranking` (the logits' curve, whose area is the average precision), the
+/// fraud rate as the no-skill line, the `chosen` operating point (`(threshold, counts)`, the
+/// counts of `p > threshold`) marked, and, when given, the cheapest one. Returns the files
+/// written.
 ///
 /// # Errors
 ///
 /// As [`plot_training`].
 pub fn plot_precision_recall(
-    curve: &Curve,
-    threshold: f32,
+    ranking: &Curve,
+    chosen: (f32, Confusion),
     cheapest: Option<(f32, Confusion)>,
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
     let figure = PrCurve {
-        curve,
-        threshold,
+        curve: ranking,
+        chosen,
         cheapest,
     };
     draw_both(dir, "pr_curve", (800, 650), &figure)

@@ -9,7 +9,7 @@ use crate::ranking::Curve;
 
 pub(super) struct PrCurve<'a> {
     pub(super) curve: &'a Curve,
-    pub(super) threshold: f32,
+    pub(super) chosen: (f32, Confusion),
     pub(super) cheapest: Option<(f32, Confusion)>,
 }
 
@@ -84,11 +84,7 @@ impl Figure for PrCurve<'_> {
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2))
             });
-        let mut marks = vec![(
-            self.threshold,
-            curve.at(self.threshold),
-            RGBColor(214, 39, 40),
-        )];
+        let mut marks = vec![(self.chosen.0, self.chosen.1, RGBColor(214, 39, 40))];
         if let Some((t, c)) = self.cheapest {
             marks.push((t, c, RGBColor(44, 160, 44)));
         }
@@ -96,7 +92,8 @@ impl Figure for PrCurve<'_> {
             let at = (c.recall(), c.precision());
             let name = if k == 0 { "chosen" } else { "cheapest" };
             let label = format!(
-                "{name}: p > {t}  (precision {:.3}, recall {:.3}, {} fp)",
+                "{name}: p > {}  (precision {:.3}, recall {:.3}, {} fp)",
+                crate::ranking::format_threshold(t),
                 c.precision(),
                 c.recall(),
                 c.fp

@@ -29,7 +29,7 @@ pub fn evaluate(
     x: ArrayView2<f32>,
     y: ArrayView1<f32>,
 ) -> Result<(f64, Confusion)> {
-    let (loss, confusion, _) = evaluate_with_probs(model, x, y)?;
+    let (loss, confusion, _) = evaluate_with_logits(model, x, y)?;
     Ok((loss, confusion))
 }
 
@@ -46,8 +46,9 @@ pub struct Evaluated {
     pub auc_roc: Option<f64>,
 }
 
-/// [`evaluate`] plus the threshold-free metrics of the probabilities: average precision and
-/// ROC AUC over the exact curve ([`Curve`]).
+/// [`evaluate`] plus the threshold-free metrics: average precision and ROC AUC over the exact
+/// curve ([`Curve`]) of the **logits** — the probabilities' order without the ties f32
+/// rounding makes where `σ(z)` saturates at 1 (see [`crate::evaluation::Evaluation::new`]).
 ///
 /// # Shapes
 /// `x: [n, inputs]`, `y: [n]`.
@@ -59,9 +60,9 @@ pub fn evaluate_ranked(
     x: ArrayView2<f32>,
     y: ArrayView1<f32>,
 ) -> Result<Evaluated> {
-    let (loss, confusion, probs) = evaluate_with_probs(model, x, y)?;
+    let (loss, confusion, logits) = evaluate_with_logits(model, x, y)?;
     let labels: Vec<f32> = y.to_vec();
-    let curve = Curve::new(&probs, &labels);
+    let curve = Curve::new(&logits, &labels);
     Ok(Evaluated {
         loss,
         confusion,
@@ -70,13 +71,13 @@ pub fn evaluate_ranked(
     })
 }
 
-/// The loss, the counts at `p > 0.5` and every probability, `[n]`.
-fn evaluate_with_probs(
+/// The loss, the counts at `p > 0.5` and every logit, `[n]`.
+fn evaluate_with_logits(
     model: &Sequential<f32>,
     x: ArrayView2<f32>,
     y: ArrayView1<f32>,
 ) -> Result<(f64, Confusion, Vec<f32>)> {
-    let mut probs = Vec::with_capacity(x.nrows());
+    let mut all_logits = Vec::with_capacity(x.nrows());
     let mut confusion = Confusion::default();
     let mut loss_sum = 0.0f64;
     // One set of layer buffers for every full chunk (and one more for the last).
@@ -96,8 +97,8 @@ fn evaluate_with_probs(
             .sum::<f64>();
         let chunk_probs = logits.mapv(sigmoid);
         confusion.add(chunk_probs.view(), yc, 0.5);
-        probs.extend(chunk_probs.iter());
+        all_logits.extend(logits.iter());
     }
     let n = x.nrows().max(1) as f64;
-    Ok((loss_sum / n, confusion, probs))
+    Ok((loss_sum / n, confusion, all_logits))
 }

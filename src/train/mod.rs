@@ -12,6 +12,7 @@
 //! | `resume.rs` | where a run starts: fresh, or after a checkpoint's epoch |
 //! | `report.rs` | the epoch line and the conclusion, formatted as Keras prints them |
 //! | `metrics_log.rs` | the metrics log: its columns, its writer and its reader |
+//! | `run.rs` | the order of a run: settings, every input validated, then the checkpoint directory, `--overwrite` |
 
 mod best;
 mod evaluate;
@@ -21,6 +22,7 @@ mod metrics_log;
 mod prepare;
 mod report;
 mod resume;
+mod run;
 mod step;
 
 pub use best::KeepBest;
@@ -28,6 +30,7 @@ pub use evaluate::{Evaluated, evaluate, evaluate_ranked};
 pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
 pub use metrics_log::{COLUMNS, EpochRow, MetricsLog, read_metrics_log};
 pub use prepare::{Prepared, prepare};
-pub use report::{conclusion, epoch_line, keras_number};
+pub use report::{UNDEFINED, conclusion, epoch_line, keras_number, no_positive_validation_warning};
 pub use resume::{Change, Mismatch, TrainState, changed_settings, mismatch, mlp_settings};
+pub use run::{DataSource, RunSettings, check_settings, run};
 pub use step::{Batch, StepOutput, StepWorkspace, train_step};

@@ -5,9 +5,11 @@ use crate::metrics::EpochMetrics;
 
 /// A metric value as Keras 3's progress bar prints it (keras/src/utils/progbar.py):
 /// `{v:.4f}` when `|v| > 1e-3`, else `{v:.4e}` with Python's exponent style (`6.0843e-07`).
+/// NaN, which Keras prints as `nan`, is written [`UNDEFINED`], as `evaluate` writes a metric
+/// without a value: fraudnet never prints `nan`.
 pub fn keras_number(v: f64) -> String {
     if v.is_nan() {
-        return "nan".into();
+        return UNDEFINED.into();
     }
     if v.abs() > 1e-3 {
         return format!("{v:.4}");
@@ -21,6 +23,9 @@ pub fn keras_number(v: f64) -> String {
         exponent.abs()
     )
 }
+
+/// How every output writes a metric that has no value (an AUC without positives).
+pub const UNDEFINED: &str = "undefined";
 
 /// Keras's `_format_time`: `9ms/step`, `1s/step` or `850us/step`.
 fn per_step(seconds: f64) -> String {
@@ -37,7 +42,7 @@ fn per_step(seconds: f64) -> String {
 /// `112/112 - 1s - 9ms/step - fn: 39.0000 - fp: … - loss: 6.0843e-07 - precision: … - val_tp: …`.
 /// `val_auc_pr` (average precision) and `val_auc_roc` are computed exactly over the validation
 /// rows, as scikit-learn does, where Keras's `AUC` metric approximates them with 200
-/// thresholds; `nan` when the validation rows hold no fraud.
+/// thresholds; [`UNDEFINED`] when the validation rows hold no fraud (Keras would print `nan`).
 pub fn epoch_line(steps: usize, seconds: f64, m: &EpochMetrics) -> String {
     let width = steps.to_string().len();
     let mut line = format!(
@@ -45,25 +50,26 @@ pub fn epoch_line(steps: usize, seconds: f64, m: &EpochMetrics) -> String {
         per_step(seconds / steps.max(1) as f64)
     );
     let values = [
-        ("fn", m.train.fn_ as f64),
-        ("fp", m.train.fp as f64),
-        ("loss", m.loss),
-        ("precision", m.train.precision()),
-        ("recall", m.train.recall()),
-        ("tn", m.train.tn as f64),
-        ("tp", m.train.tp as f64),
-        ("val_auc_pr", m.val_auc_pr.unwrap_or(f64::NAN)),
-        ("val_auc_roc", m.val_auc_roc.unwrap_or(f64::NAN)),
-        ("val_fn", m.val.fn_ as f64),
-        ("val_fp", m.val.fp as f64),
-        ("val_loss", m.val_loss),
-        ("val_precision", m.val.precision()),
-        ("val_recall", m.val.recall()),
-        ("val_tn", m.val.tn as f64),
-        ("val_tp", m.val.tp as f64),
+        ("fn", Some(m.train.fn_ as f64)),
+        ("fp", Some(m.train.fp as f64)),
+        ("loss", Some(m.loss)),
+        ("precision", Some(m.train.precision())),
+        ("recall", Some(m.train.recall())),
+        ("tn", Some(m.train.tn as f64)),
+        ("tp", Some(m.train.tp as f64)),
+        ("val_auc_pr", m.val_auc_pr),
+        ("val_auc_roc", m.val_auc_roc),
+        ("val_fn", Some(m.val.fn_ as f64)),
+        ("val_fp", Some(m.val.fp as f64)),
+        ("val_loss", Some(m.val_loss)),
+        ("val_precision", Some(m.val.precision())),
+        ("val_recall", Some(m.val.recall())),
+        ("val_tn", Some(m.val.tn as f64)),
+        ("val_tp", Some(m.val.tp as f64)),
     ];
     for (name, value) in values {
-        line += &format!(" - {name}: {}", keras_number(value));
+        let shown = value.map_or_else(|| UNDEFINED.to_string(), keras_number);
+        line += &format!(" - {name}: {shown}");
     }
     line
 }
@@ -81,4 +87,39 @@ pub fn conclusion(m: &EpochMetrics) -> String {
         thousands(v.fn_ as usize),
         thousands(v.fp as usize),
     )
+}
+
+/// The warning printed before training when the validation split holds no fraud, naming what
+/// it leaves undefined and, if `keep_best` is one of them, that no best checkpoint will be
+/// kept; `None` when the split has a positive row.
+pub fn no_positive_validation_warning(
+    val_positives: usize,
+    val_rows: usize,
+    keep_best: Option<super::KeepBest>,
+) -> Option<String> {
+    use super::KeepBest;
+    if val_positives > 0 {
+        return None;
+    }
+    let mut text = format!(
+        "the validation split ({val_rows} rows) holds no fraud: val_auc_pr and val_auc_roc are \
+         {UNDEFINED} in every epoch, val_recall is 0 and val_precision 0 (no true positive can \
+         occur), so --keep-best val_auc_pr and val_auc_roc keep no checkpoint and val_recall and \
+         val_precision never improve after epoch 1; only val_loss ranks epochs"
+    );
+    match keep_best {
+        Some(metric @ (KeepBest::ValAucPr | KeepBest::ValAucRoc)) => {
+            text += &format!(
+                "; with --keep-best {metric} no fraud_model_best.safetensors will be written"
+            );
+        }
+        Some(metric @ (KeepBest::ValRecall | KeepBest::ValPrecision)) => {
+            text += &format!(
+                "; with --keep-best {metric} fraud_model_best.safetensors stays epoch 1's"
+            );
+        }
+        _ => {}
+    }
+    text += "; give a --val-fraction or a file order that puts frauds in the last rows";
+    Some(text)
 }

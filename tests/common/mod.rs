@@ -27,12 +27,22 @@ pub fn bits(a: &Array2<f32>) -> Vec<u32> {
 }
 
 /// Path of the real data set, or `None` (with the reason printed) when it is absent.
+///
+/// # Panics
+///
+/// When it is absent and `FRAUDNET_REQUIRE_DATA=1` (as `.ci/run` sets it wherever the file
+/// exists): a real-data test must then fail rather than pass without running.
 pub fn real_data() -> Option<std::path::PathBuf> {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/creditcard.csv.gz");
     if path.exists() {
         Some(path)
     } else {
+        assert!(
+            std::env::var("FRAUDNET_REQUIRE_DATA").as_deref() != Ok("1"),
+            "FRAUDNET_REQUIRE_DATA=1 but the real data set {} is absent: this test would skip",
+            path.display()
+        );
         eprintln!("skipping: the real data set {} is absent", path.display());
         None
     }

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use csv::{ReaderBuilder, StringRecord};
-use flate2::bufread::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 use crate::{Error, Result};
 
@@ -38,7 +38,7 @@ impl Input {
             Self {
                 path: path.to_path_buf(),
                 // Multi-member, as `gzip -d` and Python's `gzip.open` read concatenated members.
-                reader: Box::new(MultiGzDecoder::new(file)),
+                reader: Box::new(GzMembers::new(file)),
                 action: "cannot decompress gzip data file",
             }
         } else {
@@ -79,6 +79,89 @@ impl Input {
                 return Ok(Some(block));
             }
             // One line longer than a block: read on.
+        }
+    }
+}
+
+/// Gzip members one after another (RFC 1952 allows any number), as `gzip -d` reads them:
+/// after the last member, the end of the file, or zero bytes to the end (padding, which `gzip`
+/// and Python's `gzip` module ignore, as tape and block devices add). Any other byte after a
+/// member is an error of its own, not "unexpected end of file" (a truncated member) nor
+/// "invalid gzip header".
+struct GzMembers<R: BufRead> {
+    /// The member being decompressed; `None` once the input is done.
+    current: Option<GzDecoder<R>>,
+    /// Members started so far.
+    members: u64,
+}
+
+impl<R: BufRead> GzMembers<R> {
+    fn new(input: R) -> Self {
+        Self {
+            current: Some(GzDecoder::new(input)),
+            members: 1,
+        }
+    }
+
+    /// After a member's end: whether another member follows (`true`) or the input ends, perhaps
+    /// after zero padding (`false`); an error for any other trailing byte.
+    fn next_member(&mut self, mut input: R) -> std::io::Result<bool> {
+        let rest = input.fill_buf()?;
+        if rest.is_empty() {
+            return Ok(false);
+        }
+        if rest[0] == GZIP_MAGIC[0] {
+            self.current = Some(GzDecoder::new(input));
+            self.members += 1;
+            return Ok(true);
+        }
+        // Count the trailing bytes and whether any is not zero.
+        let (mut trailing, mut first_nonzero) = (0u64, None);
+        loop {
+            let rest = input.fill_buf()?;
+            if rest.is_empty() {
+                break;
+            }
+            if first_nonzero.is_none()
+                && let Some(i) = rest.iter().position(|&b| b != 0)
+            {
+                first_nonzero = Some((trailing + i as u64, rest[i]));
+            }
+            let n = rest.len();
+            trailing += n as u64;
+            input.consume(n);
+        }
+        match first_nonzero {
+            None => Ok(false),
+            Some((at, byte)) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "after gzip member {} come {trailing} byte(s) that are neither another \
+                     gzip member nor zero padding (byte {at} of them is {byte:#04x}): the file \
+                     holds trailing data",
+                    self.members
+                ),
+            )),
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let Some(decoder) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let Some(finished) = self.current.take() else {
+                return Ok(0);
+            };
+            if !self.next_member(finished.into_inner())? {
+                return Ok(0);
+            }
         }
     }
 }
@@ -164,6 +247,15 @@ pub(super) fn parse_header(path: &Path, line: &[u8], min_columns: usize) -> Resu
         .read_record(&mut record)
         .map_err(|e| header_error(e.to_string()))?;
     let names: Vec<String> = record.iter().map(|name| name.trim().to_owned()).collect();
+    // A first line of numbers only is a data row: the file lacks its header (whose names
+    // would otherwise be taken from the first transaction, e.g. "duplicate column name").
+    if names.len() >= 2 && names.iter().all(|n| n.parse::<f64>().is_ok()) {
+        return Err(header_error(format!(
+            "the first line looks like data ({}): a header row is required, naming the \
+             columns (e.g. \"Time\",\"V1\",…,\"Amount\",\"Class\")",
+            abbreviated_line(text)
+        )));
+    }
 
     if names.len() < min_columns {
         return Err(header_error(if min_columns == 2 {
@@ -192,6 +284,14 @@ pub(super) fn parse_header(path: &Path, line: &[u8], min_columns: usize) -> Resu
         }
     }
     Ok(names)
+}
+
+/// `text`, or its first 60 characters and `…`.
+fn abbreviated_line(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 pub(super) fn dataset_error(path: &Path, message: &str) -> Error {
