@@ -125,6 +125,10 @@ fn kill_at(mut child: Child, dir: &Path, moment: Moment) -> bool {
 
 /// What a kill left behind, checked: the epochs of the checkpoints and the temporary files.
 fn inspect(dir: &Path) -> Result<(usize, Vec<String>), String> {
+    // Killed before the run validated its inputs and created its directory: nothing to see.
+    if !dir.exists() {
+        return Ok((0, Vec::new()));
+    }
     let mut epochs = Vec::new();
     let mut temporaries = Vec::new();
     for name in names(dir) {

@@ -12,9 +12,11 @@
 //! | `resume.rs` | where a run starts: fresh, or after a checkpoint's epoch |
 //! | `report.rs` | the epoch line and the conclusion, formatted as Keras prints them |
 //! | `metrics_log.rs` | the metrics log: its columns, its writer and its reader |
+//! | `earlier_run.rs` | an earlier run's files: refused, or moved aside and deleted once the new run's first checkpoint is written |
 //! | `run.rs` | the order of a run: settings, every input validated, then the checkpoint directory, `--overwrite` |
 
 mod best;
+mod earlier_run;
 mod evaluate;
 mod fit;
 mod guard;

@@ -1,5 +1,8 @@
 //! The epoch line and the conclusion, formatted as the Keras example prints them.
 
+use std::io::Write;
+
+use crate::data::Table;
 use crate::format::thousands;
 use crate::metrics::EpochMetrics;
 
@@ -122,4 +125,54 @@ pub fn no_positive_validation_warning(
     }
     text += "; give a --val-fraction or a file order that puts frauds in the last rows";
     Some(text)
+}
+
+/// What the Keras example prints about its data.
+pub(super) fn print_data(table: &Table, out: &mut dyn Write) -> std::io::Result<()> {
+    let header: Vec<String> = table
+        .feature_names
+        .iter()
+        .chain([&table.label_name])
+        .map(|n| format!("{n:?}"))
+        .collect();
+    writeln!(out, "HEADER: {}", header.join(","))?;
+    if table.rows() > 0 {
+        writeln!(
+            out,
+            "EXAMPLE FEATURES: {:?}",
+            table.features.row(0).to_vec()
+        )?;
+    }
+    writeln!(
+        out,
+        "features.shape: ({}, {})",
+        table.rows(),
+        table.feature_names.len()
+    )?;
+    writeln!(out, "targets.shape: ({}, 1)", table.rows())
+}
+
+/// The split's sizes, the training positives and the class weights.
+pub(super) fn print_split(prepared: &super::Prepared, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Number of training samples: {}",
+        prepared.train_y.len()
+    )?;
+    writeln!(
+        out,
+        "Number of validation samples: {}",
+        prepared.val_y.len()
+    )?;
+    let positives = prepared.train_y.iter().filter(|&&y| y > 0.5).count();
+    writeln!(
+        out,
+        "Number of positive samples in training data: {positives} ({:.2}% of total)",
+        100.0 * positives as f64 / prepared.train_y.len().max(1) as f64
+    )?;
+    writeln!(
+        out,
+        "Class weights: 0 → {:e}, 1 → {:e}",
+        prepared.class_weight[0], prepared.class_weight[1]
+    )
 }
