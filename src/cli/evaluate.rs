@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use fraudnet::checkpoint;
 use fraudnet::evaluation::{Evaluation, Rows, score_labelled};
-use fraudnet::{plot, ranking};
+use fraudnet::plot;
 
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
@@ -40,16 +40,7 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
-    if !ranking::threshold_accepted(args.threshold) {
-        bail!(
-            "invalid setting --threshold: {} is outside [{}, {}] ({} flags every row, {} none)",
-            args.threshold,
-            ranking::format_threshold(ranking::MIN_THRESHOLD),
-            ranking::MAX_THRESHOLD,
-            ranking::format_threshold(ranking::MIN_THRESHOLD),
-            ranking::MAX_THRESHOLD
-        );
-    }
+    super::check_threshold(args.threshold)?;
     let costs = match (args.fn_cost, args.fp_cost) {
         (Some(c_fn), Some(c_fp)) => {
             for (name, c) in [("--fn-cost", c_fn), ("--fp-cost", c_fp)] {

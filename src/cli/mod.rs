@@ -57,3 +57,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Peak(args) => peak::run(args),
     }
 }
+
+/// Refuses a `--threshold` outside the range whose every value means something: from the one
+/// that flags every row to the one that flags none (`fraudnet::ranking::threshold_accepted`).
+fn check_threshold(threshold: f32) -> anyhow::Result<()> {
+    use fraudnet::ranking::{MAX_THRESHOLD, MIN_THRESHOLD, format_threshold, threshold_accepted};
+    if !threshold_accepted(threshold) {
+        anyhow::bail!(
+            "invalid setting --threshold: {threshold} is outside [{}, {MAX_THRESHOLD}] ({} flags \
+             every row, {MAX_THRESHOLD} none)",
+            format_threshold(MIN_THRESHOLD),
+            format_threshold(MIN_THRESHOLD),
+        );
+    }
+    Ok(())
+}

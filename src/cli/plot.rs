@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use fraudnet::checkpoint;
 use fraudnet::evaluation::{Evaluation, score_labelled};
-use fraudnet::{plot, ranking};
+use fraudnet::plot;
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
@@ -38,16 +38,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
     if args.metrics_log.is_none() && args.checkpoint.is_none() {
         bail!("nothing to plot: give --metrics-log FILE and/or --checkpoint FILE --data FILE");
     }
-    if !ranking::threshold_accepted(args.threshold) {
-        bail!(
-            "invalid setting --threshold: {} is outside [{}, {}] ({} flags every row, {} none)",
-            args.threshold,
-            ranking::format_threshold(ranking::MIN_THRESHOLD),
-            ranking::MAX_THRESHOLD,
-            ranking::format_threshold(ranking::MIN_THRESHOLD),
-            ranking::MAX_THRESHOLD
-        );
-    }
+    super::check_threshold(args.threshold)?;
     let mut files = Vec::new();
     if let Some(log) = &args.metrics_log {
         let rows = fraudnet::train::read_metrics_log(log)?;
