@@ -2,7 +2,8 @@
 //! runs the same math fused into the fast product ([`super::DenseBlock`]); a test keeps the two
 //! equal bit for bit.
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, NdFloat};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, NdFloat};
+use rayon::prelude::*;
 use ndarray_rand::RandomExt;
 use ndarray_rand::rand_distr::Uniform;
 
@@ -124,7 +125,9 @@ impl<F: NdFloat> Dense<F> {
     }
 
     /// `db = Σₙ dy`: the bias gradient, summed over the batch rows in order `n = 0, 1, …`
-    /// (so the fused block, which calls this too, gets the same bits).
+    /// (so the fused block, which calls this too, gets the same bits). Columns are summed in
+    /// parallel in blocks of 64 — each column's sum stays one thread's, in row order, so the
+    /// result does not depend on the thread count.
     ///
     /// # Shapes
     /// `dy: [batch, d_out]`, `db: [d_out]`.
@@ -140,8 +143,13 @@ impl<F: NdFloat> Dense<F> {
             db.len()
         );
         db.fill(F::zero());
-        for row in dy.rows() {
-            db += &row;
-        }
+        db.axis_chunks_iter_mut(Axis(0), 64)
+            .into_par_iter()
+            .zip(dy.axis_chunks_iter(Axis(1), 64))
+            .for_each(|(mut db, dy)| {
+                for row in dy.rows() {
+                    db += &row;
+                }
+            });
     }
 }
