@@ -7,7 +7,7 @@ each product of the model's training step.
 A SHAPE is `name:m:k:n:ta:tb` (`ta`/`tb` 1 when that operand is used transposed, as in the
 backward pass: A stored [k, m], B stored [n, k]; NumPy and PyTorch hand the transposed view to
 BLAS without a copy). Per shape: one warm-up product into a preallocated output, the repeat
-count calibrated so one sample lasts at least --sample-ms, --samples samples, the median.
+count doubled until one sample lasts at least --sample-ms, --samples samples, the median.
 `target/…/fraudnet_gemm` times fraudnet's kernel the same way. Prints `GEMM name rate` lines
 and one `RESULT {json}` line with the library's version, threads and kernel (threadpoolctl's
 report: which BLAS, which OpenBLAS core kernel).
@@ -33,11 +33,20 @@ def parse_shape(spec):
     return name, int(m), int(k), int(n), ta == "1", tb == "1"
 
 
-def measure(product, flop, samples, sample_ms):
+def timed(product, reps):
     started = time.perf_counter()
+    for _ in range(reps):
+        product()
+    return time.perf_counter() - started
+
+
+def measure(product, flop, samples, sample_ms):
+    """Median GFLOP/s over `samples` samples of `reps` products, `reps` doubled from 1 (after a
+    warm-up product) until one sample lasts at least `sample_ms`."""
     product()
-    once = max(time.perf_counter() - started, 1e-7)
-    reps = max(1, int(-(-sample_ms / 1e3 // once)))
+    reps = 1
+    while timed(product, reps) < sample_ms / 1e3:
+        reps *= 2
     rates = []
     for _ in range(samples):
         started = time.perf_counter()

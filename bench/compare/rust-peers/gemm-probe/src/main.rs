@@ -56,11 +56,19 @@ fn main() {
         let bv: ArrayView2<f32> = if tb { b.t() } else { b.view() };
         let mut c = Array2::<f32>::zeros((m, n));
         let mut product = || matmul_into(av, bv, c.view_mut(), Epilogue::None);
-        // Warm-up, then the repeat count that makes one sample last at least sample_ms.
-        let started = Instant::now();
+        // Warm-up, then the repeat count doubled until one sample lasts at least sample_ms.
         product();
-        let once = started.elapsed().as_secs_f64().max(1e-7);
-        let reps = ((sample_ms / 1e3 / once).ceil() as usize).max(1);
+        let mut reps = 1usize;
+        loop {
+            let started = Instant::now();
+            for _ in 0..reps {
+                product();
+            }
+            if started.elapsed().as_secs_f64() >= sample_ms / 1e3 {
+                break;
+            }
+            reps *= 2;
+        }
         let flop = 2.0 * (m * k * n) as f64 * reps as f64;
         let rates: Vec<f64> = (0..samples)
             .map(|_| {

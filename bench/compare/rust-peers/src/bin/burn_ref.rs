@@ -14,7 +14,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::module::Param;
 use burn::nn::loss::{BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig};
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::optim::{Adam, AdamConfig, AdamState, GradientsParams, LearningRate, ModuleOptimizer, Optimizer};
@@ -159,13 +158,13 @@ fn main() -> Result<()> {
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(args.learning_rate, model, grads);
             loss_sum += f64::from(loss.into_scalar::<f32>()) * b as f64;
-            let probs = sigmoid(logits.detach()).into_data().to_vec::<f32>().expect("f32 probabilities");
+            let probs = sigmoid(logits.detach()).into_data().try_to_vec::<f32>().expect("f32 probabilities");
             train.add(&probs, &y_f);
         }
         let valid = model.valid();
         val_probs.clear();
         for (x, _) in &val_chunks {
-            let p = sigmoid(valid.forward(x.clone())).into_data().to_vec::<f32>().expect("f32 probabilities");
+            let p = sigmoid(valid.forward(x.clone())).into_data().try_to_vec::<f32>().expect("f32 probabilities");
             val_probs.extend(p);
         }
         let val_loss = rust_peers::validation_loss(&val_probs, &data.val_y);
