@@ -3,7 +3,10 @@
 fn main() {
     println!("cargo:rerun-if-changed=Cargo.lock");
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
-    for (krate, var) in [("burn", "PEER_BURN_VERSION"), ("candle-core", "PEER_CANDLE_VERSION")] {
+    for (krate, var) in [
+        ("burn", "PEER_BURN_VERSION"),
+        ("candle-core", "PEER_CANDLE_VERSION"),
+    ] {
         let needle = format!("name = \"{krate}\"\nversion = \"");
         let version = lock
             .find(&needle)

@@ -69,7 +69,10 @@ pub fn set_threads(threads: Option<usize>) -> Result<usize> {
             std::env::set_var("RAYON_NUM_THREADS", t.to_string());
             std::env::set_var("MATMUL_NUM_THREADS", t.to_string());
         }
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("cannot start rayon's thread pool")?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .context("cannot start rayon's thread pool")?;
     }
     Ok(rayon::current_num_threads())
 }
@@ -92,7 +95,8 @@ pub struct Data {
 /// ⌊0.2·N⌋ rows for validation, class weights 1/count, the training mean and population std.
 pub fn load(args: &Args, name: &str) -> Result<Data> {
     let started = Instant::now();
-    let table = fraudnet::data::read_table(&args.data, None).with_context(|| format!("cannot read {}", args.data.display()))?;
+    let table = fraudnet::data::read_table(&args.data, None)
+        .with_context(|| format!("cannot read {}", args.data.display()))?;
     let p = fraudnet::train::prepare(table, args.val_fraction)?;
     let features = p.train_x.ncols();
     let data = Data {
@@ -130,7 +134,9 @@ impl Data {
 
     /// Per-row class weights (Keras's `class_weight` as sample weights).
     pub fn gather_w(&self, rows: &[usize]) -> Vec<f32> {
-        rows.iter().map(|&r| self.class_weight[usize::from(self.train_y[r] > 0.5)] as f32).collect()
+        rows.iter()
+            .map(|&r| self.class_weight[usize::from(self.train_y[r] > 0.5)] as f32)
+            .collect()
     }
 }
 
@@ -144,7 +150,11 @@ pub struct Shuffler {
 
 impl Shuffler {
     pub fn new(n: usize, seed: u64, shuffle: bool) -> Self {
-        Shuffler { rng: ChaCha8Rng::seed_from_u64(seed), order: (0..n).collect(), shuffle }
+        Shuffler {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            order: (0..n).collect(),
+            shuffle,
+        }
     }
 
     pub fn epoch(&mut self) -> &[usize] {
@@ -157,9 +167,17 @@ impl Shuffler {
 }
 
 /// Glorot-uniform `U(±√(6/(fan_in+fan_out)))`, row-major `[rows, cols]`, from a seeded stream.
-pub fn glorot_uniform(rng: &mut ChaCha8Rng, fan_in: usize, fan_out: usize, rows: usize, cols: usize) -> Vec<f32> {
+pub fn glorot_uniform(
+    rng: &mut ChaCha8Rng,
+    fan_in: usize,
+    fan_out: usize,
+    rows: usize,
+    cols: usize,
+) -> Vec<f32> {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
-    (0..rows * cols).map(|_| uniform(rng, -limit, limit)).collect()
+    (0..rows * cols)
+        .map(|_| uniform(rng, -limit, limit))
+        .collect()
 }
 
 /// tp, fp, tn, fn at Keras's threshold: flagged when p > 0.5.
@@ -206,7 +224,16 @@ pub fn validation_loss(probs: &[f32], targets: &[f32]) -> f64 {
 
 /// One epoch's log line on stderr, in `torch_ref.py`'s format.
 #[allow(clippy::too_many_arguments)]
-pub fn log_epoch(epoch: usize, epochs: usize, steps: usize, seconds: f64, loss: f64, train: Counts, val_loss: f64, val: Counts) {
+pub fn log_epoch(
+    epoch: usize,
+    epochs: usize,
+    steps: usize,
+    seconds: f64,
+    loss: f64,
+    train: Counts,
+    val_loss: f64,
+    val: Counts,
+) {
     eprintln!(
         "Epoch {epoch}/{epochs} {steps}/{steps} - {seconds:.2}s - loss: {loss:.4e} - fn: {} - fp: {} - tn: {} - tp: {} - \
          val_loss: {val_loss:.4e} - val_fn: {} - val_fp: {} - val_tn: {} - val_tp: {}",

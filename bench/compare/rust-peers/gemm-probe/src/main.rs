@@ -15,7 +15,9 @@ use ndarray::{Array2, ArrayView2};
 fn filled(rows: usize, cols: usize, seed: u32) -> Array2<f32> {
     // Values in [-1, 1) from a cheap integer hash: the rate does not depend on them.
     Array2::from_shape_fn((rows, cols), |(i, j)| {
-        let h = (i as u32).wrapping_mul(2_654_435_761) ^ (j as u32).wrapping_mul(40_503) ^ seed.wrapping_mul(97);
+        let h = (i as u32).wrapping_mul(2_654_435_761)
+            ^ (j as u32).wrapping_mul(40_503)
+            ^ seed.wrapping_mul(97);
         (h % 2000) as f32 / 1000.0 - 1.0
     })
 }
@@ -23,7 +25,11 @@ fn filled(rows: usize, cols: usize, seed: u32) -> Array2<f32> {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn main() {
@@ -35,13 +41,26 @@ fn main() {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => threads = args.next().and_then(|s| s.parse().ok()),
-            "--samples" => samples = args.next().and_then(|s| s.parse().ok()).expect("--samples N"),
-            "--sample-ms" => sample_ms = args.next().and_then(|s| s.parse().ok()).expect("--sample-ms MS"),
+            "--samples" => {
+                samples = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--samples N")
+            }
+            "--sample-ms" => {
+                sample_ms = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--sample-ms MS")
+            }
             shape => shapes.push(shape.to_string()),
         }
     }
     if let Some(t) = threads {
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().expect("rayon pool");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .expect("rayon pool");
     }
     let mut results = serde_json::Map::new();
     for spec in &shapes {
@@ -80,7 +99,11 @@ fn main() {
             })
             .collect();
         let rate = median(rates);
-        println!("GEMM {name} {rate:.1} GFLOP/s ({m}x{k}x{n}, A{}·B{}, {reps} products per sample)", if ta { "ᵀ" } else { "" }, if tb { "ᵀ" } else { "" });
+        println!(
+            "GEMM {name} {rate:.1} GFLOP/s ({m}x{k}x{n}, A{}·B{}, {reps} products per sample)",
+            if ta { "ᵀ" } else { "" },
+            if tb { "ᵀ" } else { "" }
+        );
         results.insert(name.to_string(), serde_json::json!(rate));
     }
     let result = serde_json::json!({

@@ -16,11 +16,15 @@ use std::time::Instant;
 use anyhow::Result;
 use burn::nn::loss::{BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig};
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
-use burn::optim::{Adam, AdamConfig, AdamState, GradientsParams, LearningRate, ModuleOptimizer, Optimizer};
+use burn::optim::{
+    Adam, AdamConfig, AdamState, GradientsParams, LearningRate, ModuleOptimizer, Optimizer,
+};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 use clap::Parser;
-use rust_peers::{Args, BETA_1, BETA_2, Counts, DROPOUT, HIDDEN, Outcome, Shuffler, keras_form_epsilon};
+use rust_peers::{
+    Args, BETA_1, BETA_2, Counts, DROPOUT, HIDDEN, Outcome, Shuffler, keras_form_epsilon,
+};
 use serde_json::json;
 
 /// 30-256-256-256-1, ReLU, dropout after the second and third hidden layers, one logit.
@@ -105,7 +109,9 @@ impl Optimizer for KerasFormAdam {
 
 fn checkpoint(dir: &Path, epoch: usize, model: &Mlp, optim: &ModuleOptimizer) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    model.clone().save_file(dir.join(format!("fraud_model_at_epoch_{epoch}.bpk")))?;
+    model
+        .clone()
+        .save_file(dir.join(format!("fraud_model_at_epoch_{epoch}.bpk")))?;
     optim.save(dir.join(format!("fraud_model_at_epoch_{epoch}.optimizer.bpk")))?;
     Ok(())
 }
@@ -114,7 +120,8 @@ fn main() -> Result<()> {
     let clock = Instant::now();
     let args = Args::parse();
     let threads = rust_peers::set_threads(args.threads)?;
-    #[allow(deprecated)] // burn 0.22 deprecates NdArray in favour of Flex; the issue asks for NdArray.
+    #[allow(deprecated)]
+    // burn 0.22 deprecates NdArray in favour of Flex; the issue asks for NdArray.
     let plain = Device::ndarray();
     let device = plain.clone().autodiff();
     device.seed(args.seed);
@@ -127,7 +134,10 @@ fn main() -> Result<()> {
         .map(|start| {
             let rows = bs.min(data.n_val - start);
             let x = data.val_x[start * f..(start + rows) * f].to_vec();
-            (Tensor::<2>::from_data(TensorData::new(x, [rows, f]), &plain), rows)
+            (
+                Tensor::<2>::from_data(TensorData::new(x, [rows, f]), &plain),
+                rows,
+            )
         })
         .collect();
 
@@ -158,20 +168,35 @@ fn main() -> Result<()> {
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(args.learning_rate, model, grads);
             loss_sum += f64::from(loss.into_scalar::<f32>()) * b as f64;
-            let probs = sigmoid(logits.detach()).into_data().try_to_vec::<f32>().expect("f32 probabilities");
+            let probs = sigmoid(logits.detach())
+                .into_data()
+                .try_to_vec::<f32>()
+                .expect("f32 probabilities");
             train.add(&probs, &y_f);
         }
         let valid = model.valid();
         val_probs.clear();
         for (x, _) in &val_chunks {
-            let p = sigmoid(valid.forward(x.clone())).into_data().try_to_vec::<f32>().expect("f32 probabilities");
+            let p = sigmoid(valid.forward(x.clone()))
+                .into_data()
+                .try_to_vec::<f32>()
+                .expect("f32 probabilities");
             val_probs.extend(p);
         }
         let val_loss = rust_peers::validation_loss(&val_probs, &data.val_y);
         let val = Counts::of(&val_probs, &data.val_y);
         let seconds = started.elapsed().as_secs_f64();
         epoch_seconds.push(seconds);
-        rust_peers::log_epoch(epoch, args.epochs, steps, seconds, loss_sum / n as f64, train, val_loss, val);
+        rust_peers::log_epoch(
+            epoch,
+            args.epochs,
+            steps,
+            seconds,
+            loss_sum / n as f64,
+            train,
+            val_loss,
+            val,
+        );
         if let Some(dir) = &args.checkpoint_dir {
             checkpoint(dir, epoch, &model, &optim)?;
         }

@@ -23,7 +23,9 @@ use candle_nn::{AdamW, Linear, Module, Optimizer, ParamsAdamW};
 use clap::Parser;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rust_peers::{Args, BETA_1, BETA_2, Counts, DROPOUT, EPSILON, HIDDEN, Outcome, Shuffler, keras_form_epsilon};
+use rust_peers::{
+    Args, BETA_1, BETA_2, Counts, DROPOUT, EPSILON, HIDDEN, Outcome, Shuffler, keras_form_epsilon,
+};
 use serde_json::json;
 
 /// 30-256-256-256-1 over named variables (Keras's names; candle's `Linear` keeps the kernel as
@@ -43,8 +45,15 @@ impl Mlp {
             let w = rust_peers::glorot_uniform(&mut rng, d_in, d_out, d_out, d_in);
             let weight = Var::from_tensor(&Tensor::from_vec(w, (d_out, d_in), device)?)?;
             let bias = Var::zeros(d_out, DType::F32, device)?;
-            layers.push(Linear::new(weight.as_tensor().clone(), Some(bias.as_tensor().clone())));
-            let name = if i == 0 { "dense".to_string() } else { format!("dense_{i}") };
+            layers.push(Linear::new(
+                weight.as_tensor().clone(),
+                Some(bias.as_tensor().clone()),
+            ));
+            let name = if i == 0 {
+                "dense".to_string()
+            } else {
+                format!("dense_{i}")
+            };
             vars.push((format!("{name}/kernel"), weight));
             vars.push((format!("{name}/bias"), bias));
         }
@@ -74,13 +83,26 @@ fn weighted_bce_with_logits(z: &Tensor, y: &Tensor, w: &Tensor) -> Result<Tensor
 }
 
 fn adam_params(lr: f64, t: u64) -> ParamsAdamW {
-    ParamsAdamW { lr, beta1: BETA_1, beta2: BETA_2, eps: keras_form_epsilon(t), weight_decay: 0.0 }
+    ParamsAdamW {
+        lr,
+        beta1: BETA_1,
+        beta2: BETA_2,
+        eps: keras_form_epsilon(t),
+        weight_decay: 0.0,
+    }
 }
 
 fn checkpoint(dir: &Path, epoch: usize, model: &Mlp) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let tensors: HashMap<String, Tensor> = model.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect();
-    candle_core::safetensors::save(&tensors, dir.join(format!("fraud_model_at_epoch_{epoch}.safetensors")))?;
+    let tensors: HashMap<String, Tensor> = model
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
+    candle_core::safetensors::save(
+        &tensors,
+        dir.join(format!("fraud_model_at_epoch_{epoch}.safetensors")),
+    )?;
     Ok(())
 }
 
@@ -97,7 +119,11 @@ fn main() -> Result<()> {
         .step_by(bs)
         .map(|start| {
             let rows = bs.min(data.n_val - start);
-            Tensor::from_slice(&data.val_x[start * f..(start + rows) * f], (rows, f), &device)
+            Tensor::from_slice(
+                &data.val_x[start * f..(start + rows) * f],
+                (rows, f),
+                &device,
+            )
         })
         .collect::<candle_core::Result<_>>()?;
 
@@ -139,7 +165,16 @@ fn main() -> Result<()> {
         let val = Counts::of(&val_probs, &data.val_y);
         let seconds = started.elapsed().as_secs_f64();
         epoch_seconds.push(seconds);
-        rust_peers::log_epoch(epoch, args.epochs, steps, seconds, loss_sum / n as f64, train, val_loss, val);
+        rust_peers::log_epoch(
+            epoch,
+            args.epochs,
+            steps,
+            seconds,
+            loss_sum / n as f64,
+            train,
+            val_loss,
+            val,
+        );
         if let Some(dir) = &args.checkpoint_dir {
             checkpoint(dir, epoch, &model)?;
         }
