@@ -27,6 +27,39 @@ def epoch_flop(n_train, n_val, inputs=30, hidden=(256, 256, 256)):
     return n_train * (2 * forward + input_grads) + n_val * forward
 
 
+# The SGEMM probe's shapes (sgemm_probe.py, rust-peers/gemm-probe): the square 2048³ product and
+# the products of one training step at batch 2048, as in benches/gemm.rs —
+# (name, m, k, n, A transposed, B transposed, per 2048 training rows, per 2048 validation rows).
+GEMM_SHAPES = [
+    ("square_2048", 2048, 2048, 2048, False, False, 0, 0),
+    ("fwd_in_2048x30x256", 2048, 30, 256, False, False, 1, 1),
+    ("fwd_hidden_2048x256x256", 2048, 256, 256, False, False, 2, 2),
+    ("fwd_out_2048x256x1", 2048, 256, 1, False, False, 1, 1),
+    ("dW_hidden_256x2048x256_At", 256, 2048, 256, True, False, 2, 0),
+    ("dW_in_30x2048x256_At", 30, 2048, 256, True, False, 1, 0),
+    ("dW_out_256x2048x1_At", 256, 2048, 1, True, False, 1, 0),
+    ("dx_hidden_2048x256x256_Bt", 2048, 256, 256, False, True, 2, 0),
+    ("dx_out_2048x1x256_Bt", 2048, 1, 256, False, True, 1, 0),
+]
+SQUARE_SHAPE = "square_2048"
+
+
+def gemm_shape_args():
+    """The shapes as the probes' command-line arguments, `name:m:k:n:ta:tb`."""
+    return [f"{name}:{m}:{k}:{n}:{int(ta)}:{int(tb)}" for name, m, k, n, ta, tb, _, _ in GEMM_SHAPES]
+
+
+def shape_bound_seconds(n_train, n_val, rates):
+    """Seconds of one epoch's matrix products if each ran at `rates[name]` GFLOP/s: the FLOP
+    lower bound at the model's own shapes (the products of epoch_flop, shape by shape)."""
+    seconds = 0.0
+    for name, m, k, n, _, _, per_train, per_val in GEMM_SHAPES:
+        count = per_train * n_train / 2048 + per_val * n_val / 2048
+        if count:
+            seconds += count * 2.0 * m * k * n / (rates[name] * 1e9)
+    return seconds
+
+
 def open_text(path):
     return gzip.open(path, "rt") if str(path).endswith(".gz") else open(path)
 

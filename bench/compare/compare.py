@@ -1,5 +1,7 @@
-"""The comparison harness: the Keras example's job in fraudnet, PyTorch and Keras 3 (JAX), one
-after another, on the same data, thread count and epochs, and a markdown table of the results.
+"""The comparison harness: the Keras example's job in fraudnet, PyTorch, Keras 3 (JAX), burn and
+candle, one after another, on the same data, thread count and epochs, and a markdown table of the
+results; before them an SGEMM probe of NumPy (OpenBLAS), PyTorch and fraudnet's kernel at 2048³
+and at the model's own product shapes.
 
 Run it through bench/compare/run.sh, which makes the virtual environment and builds fraudnet:
 
@@ -26,6 +28,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import common  # noqa: E402
+
+PEERS = os.path.join(HERE, "rust-peers")
+JOBS = ["fraudnet", "torch", "keras", "burn", "candle"]
+# Variables that make a current NumPy's OpenBLAS pick an older, slower kernel: removed from the
+# NumPy probe's environment (issue 10).
+OPENBLAS_OVERRIDES = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
 
 # Where `fraudnet train` looks for the real data without --data, in its order.
 DEFAULT_DATA = ["data/creditcard.csv.gz", "data/creditcard.csv", "../shared/data/creditcard.csv.gz"]
@@ -58,7 +66,7 @@ class Run:
             for line in proc.stdout:
                 self.lines.append((time.perf_counter() - started, line.rstrip("\n")))
                 log.write(line)
-                if re.match(r"(Epoch |peak:|RESULT |\d+/\d+ - |\w+: loaded )", line):
+                if re.match(r"(Epoch |peak:|GEMM |RESULT |\d+/\d+ - |\w+: loaded )", line):
                     print("   " + line.rstrip("\n")[:150], flush=True)
             # wait4 reaps the child and reports its own resource usage (ru_maxrss in KiB).
             _, status, usage = os.wait4(proc.pid, 0)
@@ -170,6 +178,73 @@ def fraudnet_row(run, metrics_csv, binary, data, checkpoint_dir, env, log_dir, c
     }
 
 
+def build_peers(packages):
+    """`cargo build --release` of `packages` in the rust-peers workspace (its own Cargo.lock and
+    target folder; the first build downloads and compiles burn and candle, minutes; later runs
+    find it up to date). Returns the folder of the binaries."""
+    print(f"\n== cargo build --release -p {' -p '.join(packages)} (bench/compare/rust-peers; the first build takes minutes)", flush=True)
+    command = ["cargo", "build", "--release", "--quiet", "--locked"]
+    for package in packages:
+        command += ["-p", package]
+    if subprocess.run(command, cwd=PEERS).returncode != 0:
+        sys.exit("building bench/compare/rust-peers failed: " + shlex.join(command))
+    return os.path.join(PEERS, "target", "release")
+
+
+def sgemm_probe(threads, env, run_dir, cpus):
+    """The SGEMM probe: NumPy (its own OpenBLAS, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+    removed from its environment), PyTorch and fraudnet's kernel, one after another, at 2048³
+    and at each product shape of a training step (common.GEMM_SHAPES)."""
+    shapes = common.gemm_shape_args()
+    numpy_env = {k: v for k, v in env.items() if k not in OPENBLAS_OVERRIDES}
+    removed = [k for k in OPENBLAS_OVERRIDES if k in env]
+    probes = {}
+    for lib, job_env in [("numpy", numpy_env), ("torch", env)]:
+        run = Run(f"sgemm {lib}", [sys.executable, os.path.join(HERE, "sgemm_probe.py"), "--lib", lib, "--threads", str(threads), *shapes], job_env, os.path.join(run_dir, f"sgemm-{lib}.log"), cpus)
+        probes[lib] = run.result()
+    probes["numpy"]["removed_env"] = removed
+    binary = os.path.join(build_peers(["fraudnet-gemm-probe"]), "fraudnet_gemm")
+    run = Run("sgemm fraudnet", [binary, "--threads", str(threads), *shapes], env, os.path.join(run_dir, "sgemm-fraudnet.log"), cpus)
+    probes["fraudnet"] = run.result()
+    probes["fraudnet"]["version"] = "fraudnet " + output(["git", "rev-parse", "--short", "HEAD"])
+    best = {}
+    for name in (s[0] for s in common.GEMM_SHAPES):
+        lib = max(["numpy", "torch"], key=lambda lib: probes[lib]["gflops"][name])
+        best[name] = {"lib": lib, "gflops": probes[lib]["gflops"][name]}
+    return {"probes": probes, "best": best}
+
+
+def probe_report(probe, n_train, n_val, threads):
+    """The probe's markdown: a row per shape, fraudnet ÷ best, and the two FLOP lower bounds."""
+    p, best = probe["probes"], probe["best"]
+    lines = [
+        f"SGEMM probe ({threads} threads; GFLOP/s, median of 7 samples of ≥ 30 ms each):",
+        "",
+        f"| product | m×k×n | {p['numpy']['version']} | {p['torch']['version']} | {p['fraudnet']['version']} | fraudnet ÷ best |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, m, k, n, ta, tb, _, _ in common.GEMM_SHAPES:
+        dims = f"{m}×{k}×{n}" + (" (Aᵀ)" if ta else "") + (" (Bᵀ)" if tb else "")
+        cells = []
+        for lib in ["numpy", "torch"]:
+            value = f"{p[lib]['gflops'][name]:.1f}"
+            cells.append(f"**{value}**" if best[name]["lib"] == lib else value)
+        ours = p["fraudnet"]["gflops"][name]
+        lines.append(f"| {name} | {dims} | {cells[0]} | {cells[1]} | {ours:.1f} | {100 * ours / best[name]['gflops']:.1f} % |")
+    square = best[common.SQUARE_SHAPE]
+    flop = common.epoch_flop(n_train, n_val)
+    rates = {name: b["gflops"] for name, b in best.items()}
+    ours = p["fraudnet"]["gflops"]
+    lines += [
+        "",
+        f"- NumPy's BLAS: {p['numpy']['kernel']}" + (f" (removed from its environment: {', '.join(p['numpy']['removed_env'])})" if p["numpy"]["removed_env"] else " (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were not set)") + ".",
+        f"- PyTorch's: {p['torch']['kernel']}.",
+        f"- Best probe at 2048³: **{square['gflops']:.1f} GFLOP/s** ({p[square['lib']]['version']}); fraudnet's kernel reaches **{100 * ours[common.SQUARE_SHAPE] / square['gflops']:.1f} %** of it.",
+        f"- FLOP lower bound of an epoch ({flop / 1e9:.1f} GFLOP) at the best 2048³ rate: **{flop / 1e9 / square['gflops']:.3f} s**; at the best rate of each product's own shape: **{common.shape_bound_seconds(n_train, n_val, rates):.3f} s** (fraudnet's kernel on the same shapes: {common.shape_bound_seconds(n_train, n_val, ours):.3f} s).",
+    ]
+    return "\n".join(lines)
+
+
 def fmt(value, spec):
     return "n/a" if value is None else format(value, spec)
 
@@ -224,11 +299,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default=None, help="[default: the first of " + ", ".join(DEFAULT_DATA) + "]")
     ap.add_argument("--fraudnet", default=os.path.join(ROOT, "target", "release", "fraudnet"))
-    ap.add_argument("--only", default="fraudnet,torch,keras", help="comma-separated subset of fraudnet,torch,keras")
+    ap.add_argument("--only", default=",".join(JOBS), help="comma-separated subset of " + ",".join(JOBS))
+    ap.add_argument("--no-probe", action="store_true", help="skip the SGEMM probe (NumPy, PyTorch, fraudnet's kernel)")
     ap.add_argument("--keep-checkpoints", action="store_true")
     ap.add_argument("--command", default=None, help="the command line to record (run.sh passes its own)")
     args = ap.parse_args()
     only = set(args.only.split(","))
+    if only - set(JOBS):
+        sys.exit(f"--only: unknown job(s) {', '.join(sorted(only - set(JOBS)))}; choose from {','.join(JOBS)}")
     data = find_data(args.data)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = os.path.join(HERE, "results", stamp)
@@ -238,7 +316,7 @@ def main():
     available = sorted(os.sched_getaffinity(0))
     cpus = set(available[: args.threads]) if args.threads < len(available) else None
     env = dict(os.environ)
-    for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS"]:
+    for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS", "MATMUL_NUM_THREADS"]:
         env[var] = str(args.threads)
     env.update({"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": "", "PYTHONUNBUFFERED": "1"})
     python = sys.executable
@@ -247,6 +325,7 @@ def main():
     peak_run = Run("peak", [args.fraudnet, "peak", "--threads", str(args.threads)], env, os.path.join(run_dir, "peak.log"), cpus)
     _, m = peak_run.first(r"^peak: ([0-9.]+) GFLOP/s")
     peak = float(m.group(1))
+    probe = None if args.no_probe else sgemm_probe(args.threads, env, run_dir, cpus)
 
     results = []
     if "fraudnet" in only:
@@ -276,6 +355,21 @@ def main():
         r = run.result()
         r.update(label=f"{r['framework']} {r['version']}", wall=run.wall, rss_mb=run.rss_mb)
         results.append(r)
+    peers = [(key, binary) for key, binary in [("burn", "burn_ref"), ("candle", "candle_ref")] if key in only]
+    if peers:
+        bin_dir = build_peers(["rust-peers"])
+    for key, binary in peers:
+        checkpoint_dir = os.path.join(run_dir, f"{key}-checkpoints")
+        run = Run(
+            key,
+            [os.path.join(bin_dir, binary), "--data", data, "--epochs", str(args.epochs), "--threads", str(args.threads), "--checkpoint-dir", checkpoint_dir],
+            env,
+            os.path.join(run_dir, f"{key}.log"),
+            cpus,
+        )
+        r = run.result()
+        r.update(label=f"{r['framework']} {r['version']}", wall=run.wall, rss_mb=run.rss_mb)
+        results.append(r)
 
     flop = None
     for r in results:
@@ -287,9 +381,19 @@ def main():
         r["epoch_flop"] = flop
 
     info = machine()
-    body = [table(results, peak), ""]
-    bound = flop / 1e9 / peak if flop else None
-    body.append(f"- Peak: **{peak:.1f} GFLOP/s** (`fraudnet peak --threads {args.threads}` in this run). One epoch is {flop / 1e9:.1f} GFLOP of matrix products, so the FLOP lower bound is **{bound:.3f} s/epoch**.")
+    # The yardstick: the best library's SGEMM at 2048³ when the probe ran (issue 10), else
+    # fraudnet's own kernel (`fraudnet peak`).
+    if probe:
+        square = probe["best"][common.SQUARE_SHAPE]
+        yardstick = square["gflops"]
+        yardstick_name = f"the best SGEMM probe at 2048³, {probe['probes'][square['lib']]['version']}"
+    else:
+        yardstick, yardstick_name = peak, f"`fraudnet peak --threads {args.threads}`"
+    body = [table(results, yardstick), ""]
+    flop = flop or common.epoch_flop(227_846, 56_961)
+    bound = flop / 1e9 / yardstick
+    body.append(f"- Peak: **{yardstick:.1f} GFLOP/s** ({yardstick_name} in this run; `% of peak` is against it). One epoch is {flop / 1e9:.1f} GFLOP of matrix products, so the FLOP lower bound is **{bound:.3f} s/epoch**.")
+    body.append(f"- fraudnet's kernel: **{peak:.1f} GFLOP/s** (`fraudnet peak --threads {args.threads}`, 1024³)" + (f", {probe['probes']['fraudnet']['gflops'][common.SQUARE_SHAPE]:.1f} GFLOP/s at 2048³ in the probe." if probe else "."))
     ours = next((r for r in results if r["framework"] == "fraudnet"), None)
     others = [r for r in results if r["framework"] != "fraudnet"]
     if ours:
@@ -299,6 +403,9 @@ def main():
             body.append(f"- fraudnet s/epoch ÷ fastest framework's ({fastest['label']}): **{ratio:.2f}** (target ≤ {TARGET_VS_FASTEST}).")
         body.append(f"- fraudnet s/epoch ÷ FLOP lower bound: **{ours['median_epoch'] / bound:.2f}** (target ≤ {TARGET_VS_BOUND}).")
         body.append(f"- fraudnet peak RSS: **{ours['rss_mb']:.0f} MB** (target ≤ {TARGET_RSS_MB} MB; the target applies to the 30-epoch job).")
+    if probe:
+        n_train, n_val = (results[0]["n_train"], results[0]["n_val"]) if results else (227_846, 56_961)
+        body += ["", probe_report(probe, n_train, n_val, args.threads)]
     body.append("")
     body.append(f"Command: `{command}` ({args.epochs} epochs, {args.threads} threads, data `{data}`).")
     body.append("")
@@ -311,9 +418,9 @@ def main():
     with open(report, "w") as f:
         f.write(f"# Comparison run {stamp}\n\n" + text)
     with open(os.path.join(run_dir, "results.json"), "w") as f:
-        json.dump({"peak_gflops": peak, "machine": info, "command": command, "results": results}, f, indent=1)
+        json.dump({"peak_gflops": peak, "yardstick_gflops": yardstick, "sgemm_probe": probe, "machine": info, "command": command, "results": results}, f, indent=1)
     if not args.keep_checkpoints:
-        for key in ["fraudnet", "torch", "keras"]:
+        for key in JOBS:
             shutil.rmtree(os.path.join(run_dir, f"{key}-checkpoints"), ignore_errors=True)
     print(f"written to {os.path.relpath(report, ROOT)} (logs and JSON in {os.path.relpath(run_dir, ROOT)})")
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The comparison harness, one command:
 #
-#   bench/compare/run.sh [--epochs 30] [--threads 2] [--data PATH]    # fraudnet, PyTorch, Keras: the table
+#   bench/compare/run.sh [--epochs 30] [--threads 2] [--data PATH]    # fraudnet, PyTorch, Keras, burn, candle: the table
+#   bench/compare/run.sh --only burn,candle --epochs 2                 # a subset
 #   bench/compare/run.sh parity [--out tests/fixtures/parity]          # step-for-step parity with Keras
 #
 # Makes (or reuses) the virtual environment bench/compare/.venv with the packages pinned in
 # bench/compare/requirements.txt, builds fraudnet in release mode, then runs
-# bench/compare/compare.py (or parity.py), passing the other arguments on. The table is
+# bench/compare/compare.py (or parity.py), passing the other arguments on. compare.py builds
+# the Rust peers (bench/compare/rust-peers, its own workspace) in release mode when it needs them. The table is
 # printed and written to bench/compare/results/<date>-<time>.md; see docs/benchmarks.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
