@@ -15,11 +15,11 @@ use crate::rng::{self, Stream};
 /// current rayon pool and returns each one's rate in GFLOP/s (`2·size³` FLOP per product).
 ///
 /// # Errors
-/// [`crate::Error::Config`] (`--size`) when the three matrices need more memory than this
+/// [`crate::Error::Config`] (`size`) when the three matrices need more memory than this
 /// machine has ([`crate::sizes::peak_bytes`]), before anything is allocated.
 pub fn sgemm_gflops(size: usize, repeats: usize) -> crate::Result<Vec<f64>> {
     crate::sizes::check_memory(
-        "--size",
+        "size",
         &format!("three {size} × {size} f32 matrices"),
         crate::sizes::peak_bytes(size),
     )?;

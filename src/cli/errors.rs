@@ -23,6 +23,7 @@ pub fn flag(name: &str) -> Option<&'static str> {
         "metrics log" => "--metrics-log",
         "checkpoint directory" => "--checkpoint-dir",
         "resume" => "--resume",
+        "size" => "--size",
         _ => return None,
     })
 }

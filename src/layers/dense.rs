@@ -3,9 +3,9 @@
 //! equal bit for bit.
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, NdFloat};
-use rayon::prelude::*;
 use ndarray_rand::RandomExt;
 use ndarray_rand::rand_distr::Uniform;
+use rayon::prelude::*;
 
 use crate::linalg::matmul_naive;
 use crate::rng::Rng;
