@@ -173,6 +173,21 @@ pub fn fma_available() -> bool {
     }
 }
 
+/// Set while [`ab_baseline`] asks for the kernel as it was before issue 10.
+static BASELINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For side-by-side benchmarks only (`benches/gemm.rs`, `benches/training.rs`): `true` runs
+/// every following product on the kernel as it was before issue 10's changes, `false` (the
+/// default) on the current one. Both give the same bits; only the speed differs.
+#[doc(hidden)]
+pub fn ab_baseline(on: bool) {
+    BASELINE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn baseline_kernel() -> bool {
+    BASELINE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A raw pointer that may cross threads; the tiles it is used for are disjoint.
 #[derive(Clone, Copy)]
 struct SendPtr<F>(*mut F);
