@@ -17,8 +17,9 @@
 //!    panels of [`MR`] rows, and the micro-kernel computes an `MR × NR` block of `C` in
 //!    registers (12 AVX accumulators), loading its running sum from `C` and storing it back
 //!    after the block (for `f32` on AVX2 + FMA an intrinsics kernel, `k` unrolled by 4, that
-//!    reads and writes a whole block of `C` in place). After the last block the epilogue (bias and activation, or the gradient
-//!    a Dropout mask and a ReLU) is applied in registers, so `C` is written once.
+//!    reads and writes a whole block of `C` in place). After the last block the epilogue
+//!    (bias and activation, or the gradient a Dropout mask and a ReLU) is applied in
+//!    registers, so `C` is written once.
 //! 4. Skinny products take shorter roads: a single column (`N = 1`, the output layer) runs as a
 //!    matrix-vector loop without packing; other products narrower than one kernel block run
 //!    as `Cᵀ = Bᵀ·Aᵀ`, so the long side fills the kernel's columns.
