@@ -5,9 +5,15 @@
 //! which the model's shapes are judged.
 //!
 //! Run: `cargo bench --bench gemm` (add `-- --quick` for a short run).
+//!
+//! Side by side: `FRAUDNET_AB=1 cargo bench --bench gemm` instead times the kernel as it was
+//! before issue 10 (`linalg::ab_baseline(true)`) and the current one, alternating in one
+//! process on the same operands, and prints each one's median per product and their ratio
+//! (`FRAUDNET_AB_ROUNDS` rounds, 21 by default). It also checks the two give the same bits.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fraudnet::linalg::{Epilogue, matmul_into};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use fraudnet::activation::Activation;
+use fraudnet::linalg::{Epilogue, ab_baseline, matmul_into};
 use fraudnet::rng::{self, Stream};
 use ndarray::{Array2, ArrayView2};
 use ndarray_rand::RandomExt;
@@ -84,9 +90,107 @@ fn matrixmultiply(c: &mut Criterion) {
 fn peak(c: &mut Criterion) {
     bench_shape(c, "peak", &[SQUARE], ours);
 }
+/// The median of `v` (sorted in place).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The side-by-side run: old and new kernel alternating round by round on each shape.
+fn ab() {
+    let rounds: usize = std::env::var("FRAUDNET_AB_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(21);
+    println!(
+        "A/B, {} threads, {rounds} rounds, median time per product",
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:<28} {:>10} {:>10} {:>8} {:>9}",
+        "shape", "old", "new", "old/new", "new GF/s"
+    );
+    let all: Vec<_> = SHAPES.iter().copied().chain([SQUARE]).collect();
+    for (name, m, k, n, ta, tb) in all {
+        let a = if ta { random(k, m, 1) } else { random(m, k, 1) };
+        let b = if tb { random(n, k, 2) } else { random(k, n, 2) };
+        let av: ArrayView2<f32> = if ta { a.t() } else { a.view() };
+        let bv: ArrayView2<f32> = if tb { b.t() } else { b.view() };
+        ab_one(name, av, bv, rounds, Epilogue::None);
+        if name == "fwd_hidden_2048x256x256" {
+            // The forward pass as the model runs it: bias and ReLU fused into the store.
+            let bias = random(1, n, 3).into_shape_with_order(n).unwrap();
+            let epilogue = Epilogue::BiasActivation(bias.as_slice().unwrap(), Activation::Relu);
+            ab_one("  + bias, relu (fused)", av, bv, rounds, epilogue);
+        }
+    }
+    // The size `fraudnet peak` probes by default.
+    let (a, b) = (random(2048, 2048, 1), random(2048, 2048, 2));
+    ab_one(
+        "square_2048 (peak)",
+        a.view(),
+        b.view(),
+        rounds,
+        Epilogue::None,
+    );
+}
+
+/// One line of [`ab`]: `C = epilogue(A·B)` on the old and the new kernel, alternating.
+fn ab_one(
+    name: &str,
+    av: ArrayView2<f32>,
+    bv: ArrayView2<f32>,
+    rounds: usize,
+    epilogue: Epilogue<f32>,
+) {
+    let (m, k, n) = (av.nrows(), av.ncols(), bv.ncols());
+    let mut out = Array2::<f32>::zeros((m, n));
+    let flop = (2 * m * k * n) as f64;
+    // Enough repetitions for about 20 ms per timing at ~100 GFLOP/s.
+    let reps = ((2e9 / flop) as usize).clamp(1, 2000);
+    let mut results = [Array2::<f32>::zeros((m, n)), Array2::<f32>::zeros((m, n))];
+    let mut times = [Vec::new(), Vec::new()];
+    for round in 0..rounds {
+        for pass in 0..2 {
+            // Alternate which goes first, so neither always runs on a warmer machine.
+            let old = (round + pass) % 2 == 0;
+            ab_baseline(old);
+            matmul_into(av, bv, out.view_mut(), epilogue);
+            let start = std::time::Instant::now();
+            for _ in 0..reps {
+                matmul_into(av, bv, out.view_mut(), epilogue);
+            }
+            times[usize::from(!old)].push(start.elapsed().as_secs_f64() / reps as f64);
+            results[usize::from(!old)].assign(&out);
+        }
+    }
+    ab_baseline(false);
+    let same = results[0]
+        .iter()
+        .zip(&results[1])
+        .all(|(x, y)| x.to_bits() == y.to_bits());
+    assert!(same, "{name}: old and new kernels differ");
+    let (old, new) = (median(&mut times[0]), median(&mut times[1]));
+    println!(
+        "{name:<28} {:>8.1}µs {:>8.1}µs {:>8.3} {:>9.1}",
+        old * 1e6,
+        new * 1e6,
+        old / new,
+        flop / new / 1e9
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
     targets = peak, shapes, matrixmultiply
 }
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("FRAUDNET_AB").is_some() {
+        ab();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

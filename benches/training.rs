@@ -3,8 +3,14 @@
 //! "elem/s" reads as FLOP/s and compares with the peak probe of `benches/gemm.rs`.
 //!
 //! Run: `cargo bench --bench training`.
+//!
+//! Side by side: `FRAUDNET_AB=1 cargo bench --bench training` instead times the step with the
+//! matrix-product kernel as it was before issue 10 (`linalg::ab_baseline(true)`) and with the
+//! current one, alternating in one process, and prints the medians and their ratio
+//! (`FRAUDNET_AB_ROUNDS` rounds, 15 by default).
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
+use fraudnet::linalg::ab_baseline;
 use fraudnet::model::{Architecture, Sequential};
 use fraudnet::optim::{Adam, AdamConfig};
 use fraudnet::rng::{self, Stream};
@@ -72,9 +78,79 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// The side-by-side run: training steps at batch 2048 on the old and the new kernel,
+/// alternating round by round.
+fn ab() {
+    let rounds: usize = std::env::var("FRAUDNET_AB_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15);
+    let n_train = 8192;
+    let x = Array2::random_using(
+        (n_train, 30),
+        Uniform::new(-2.0f32, 2.0).unwrap(),
+        &mut rng::stream(1, Stream::Data),
+    );
+    let y = Array1::from_shape_fn(n_train, |i| f32::from(i % 500 == 0));
+    let order: Vec<usize> = (0..n_train).rev().collect();
+    let mut model = Sequential::<f32>::new(
+        &Architecture::reference(),
+        &mut rng::stream(1, Stream::Init),
+    )
+    .expect("the reference architecture is valid");
+    let mut adam = Adam::new(AdamConfig::default(), &model);
+    let mut workspace = StepWorkspace::default();
+    let mut dropout = rng::stream(1, Stream::Dropout);
+    let steps = 8;
+    let mut times = [Vec::new(), Vec::new()];
+    for round in 0..=rounds {
+        for pass in 0..2 {
+            let old = (round + pass) % 2 == 0;
+            ab_baseline(old);
+            let start = std::time::Instant::now();
+            for s in 0..steps {
+                let batch = Batch {
+                    features: x.view(),
+                    labels: y.view(),
+                    rows: &order[(s % 4) * 2048..(s % 4 + 1) * 2048],
+                    class_weight: [1.0 / 8000.0, 1.0 / 16.0],
+                };
+                train_step(&mut model, &mut adam, &mut workspace, batch, &mut dropout)
+                    .expect("one logit");
+            }
+            // Round 0 warms the buffers up and is not counted.
+            if round > 0 {
+                times[usize::from(!old)].push(start.elapsed().as_secs_f64() / steps as f64);
+            }
+        }
+    }
+    ab_baseline(false);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (old, new) = (median(&mut times[0]), median(&mut times[1]));
+    println!(
+        "A/B step_2048, {} threads, {rounds} rounds of {steps} steps: old {:.2} ms, new {:.2} ms, old/new {:.3}, new {:.1} GFLOP/s",
+        rayon::current_num_threads(),
+        old * 1e3,
+        new * 1e3,
+        old / new,
+        step_flop(2048) as f64 / new / 1e9
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
     targets = bench
 }
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("FRAUDNET_AB").is_some() {
+        ab();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -85,6 +85,15 @@ impl<'a, F: NdFloat> EpilogueOps<'a, F> {
         }
     }
 
+    /// Whether there is nothing to apply (`Epilogue::None`).
+    pub(super) fn is_none(&self) -> bool {
+        self.col_bias.is_none()
+            && self.row_bias.is_none()
+            && self.activation == Activation::Identity
+            && self.mask.is_none()
+            && self.gradient_of.is_none()
+    }
+
     /// Applies the operations to one element, `C[i, j] = v`.
     #[inline(always)]
     pub(super) fn apply_one(&self, mut v: F, i: usize, j: usize) -> F {

@@ -16,8 +16,10 @@
 //! 3. Within a tile, `k` is walked in blocks of [`KC`]; each block of `A` is packed into row
 //!    panels of [`MR`] rows, and the micro-kernel computes an `MR × NR` block of `C` in
 //!    registers (12 AVX accumulators), loading its running sum from `C` and storing it back
-//!    after the block. After the last block the epilogue (bias and activation, or the gradient
-//!    a Dropout mask and a ReLU) is applied in registers, so `C` is written once.
+//!    after the block (for `f32` on AVX2 + FMA an intrinsics kernel, `k` unrolled by 4, that
+//!    reads and writes a whole block of `C` in place). After the last block the epilogue
+//!    (bias and activation, or the gradient a Dropout mask and a ReLU) is applied in
+//!    registers, so `C` is written once.
 //! 4. Skinny products take shorter roads: a single column (`N = 1`, the output layer) runs as a
 //!    matrix-vector loop without packing; other products narrower than one kernel block run
 //!    as `Cᵀ = Bᵀ·Aᵀ`, so the long side fills the kernel's columns.
@@ -171,6 +173,21 @@ pub fn fma_available() -> bool {
     {
         false
     }
+}
+
+/// Set while [`ab_baseline`] asks for the kernel as it was before issue 10.
+static BASELINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For side-by-side benchmarks only (`benches/gemm.rs`, `benches/training.rs`): `true` runs
+/// every following product on the kernel as it was before issue 10's changes, `false` (the
+/// default) on the current one. Both give the same bits; only the speed differs.
+#[doc(hidden)]
+pub fn ab_baseline(on: bool) {
+    BASELINE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn baseline_kernel() -> bool {
+    BASELINE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A raw pointer that may cross threads; the tiles it is used for are disjoint.

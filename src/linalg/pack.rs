@@ -18,21 +18,34 @@ thread_local! {
     pub(super) static PACKED_A: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Grows `buf` to hold at least `len` values of `F` and returns them as `&mut [F]`.
+/// Bytes the packed panels are aligned to: one cache line, so a 16-value row of a `B` panel
+/// (64 bytes) never straddles two lines and the kernel's 8-lane loads never split.
+const ALIGN: usize = 64;
+
+/// Words (`f64`) from the start of `buf` to its first `ALIGN`-byte boundary.
+fn align_words(buf: &[f64]) -> usize {
+    buf.as_ptr().align_offset(ALIGN).min(ALIGN / 8)
+}
+
+/// Grows `buf` to hold at least `len` values of `F` from its first 64-byte boundary and
+/// returns them as `&mut [F]`.
 pub(super) fn scratch<F: NdFloat>(buf: &mut Vec<f64>, len: usize) -> &mut [F] {
-    let words = (len * std::mem::size_of::<F>()).div_ceil(8);
+    let words = (len * std::mem::size_of::<F>()).div_ceil(8) + ALIGN / 8;
     if buf.len() < words {
         buf.resize(words, 0.0);
     }
+    let offset = align_words(buf);
     // SAFETY: F is f32 or f64 (NdFloat), both plain old data with alignment ≤ 8; the buffer
-    // holds at least `len` of them.
-    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<F>(), len) }
+    // holds at least `len` of them past `offset`.
+    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().add(offset).cast::<F>(), len) }
 }
 
+/// The values of `F` in `buf` from the boundary [`scratch`] aligned them to.
 pub(super) fn cast_slice<F: NdFloat>(buf: &[f64]) -> &[F] {
-    let len = buf.len() * 8 / std::mem::size_of::<F>();
+    let offset = align_words(buf);
+    let len = (buf.len() - offset) * 8 / std::mem::size_of::<F>();
     // SAFETY: as in `scratch`.
-    unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<F>(), len) }
+    unsafe { std::slice::from_raw_parts(buf.as_ptr().add(offset).cast::<F>(), len) }
 }
 
 /// Packs `b: [k, n]` as panels of `NR` columns: `packed[(jp·k + p)·NR + j] = B[p, jp·NR + j]`,

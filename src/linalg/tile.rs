@@ -5,9 +5,11 @@ use ndarray::{ArrayView2, ArrayViewMut2, NdFloat};
 use rayon::prelude::*;
 
 use super::epilogue::EpilogueOps;
+#[cfg(target_arch = "x86_64")]
+use super::kernel::micro_kernel_f32_fma;
 use super::kernel::{Operand, micro_kernel};
 use super::pack::{PACKED_A, PACKED_B, cast_slice, copy_short, pack_a, pack_b, scratch};
-use super::{KC, MC, MR, NC, NR, SendPtr, fma_available};
+use super::{KC, MC, MR, NC, NR, SendPtr, baseline_kernel, fma_available};
 
 /// Rows and columns of `C` per parallel tile for an `m × n` product: whole rows of `C` when
 /// they are few enough to keep each tile's packed `A` in cache and there are enough row tiles
@@ -112,8 +114,75 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn block_fma(&self, p0: usize, kc: usize, last: bool, packed_a: &[F]) {
-        // SAFETY: forwarded from `compute`.
-        unsafe { self.block::<true>(p0, kc, last, packed_a) }
+        if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() && !baseline_kernel() {
+            // SAFETY: forwarded from `compute`; F is f32.
+            unsafe { self.block_f32_fma(p0, kc, last, packed_a) }
+        } else {
+            // SAFETY: forwarded from `compute`.
+            unsafe { self.block::<true>(p0, kc, last, packed_a) }
+        }
+    }
+
+    /// [`Self::block`] for `f32` on the intrinsics kernel ([`micro_kernel_f32_fma`]): a whole
+    /// `MR × NR` block of a row-contiguous `C` with nothing to apply is read and written in
+    /// place by the kernel; edge blocks and blocks with an epilogue go through a scratch
+    /// block as before.
+    ///
+    /// # Safety
+    /// As [`Self::block`]; `F` must be `f32` and the CPU must have AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block_f32_fma(&self, p0: usize, kc: usize, last: bool, packed_a: &[F]) {
+        let k = self.a.ncols();
+        let plain = !last || self.ops.is_none();
+        let first_panel = self.cols.start / NR;
+        let last_panel = self.cols.end.div_ceil(NR).min(self.n_panels);
+        for jp in first_panel..last_panel {
+            let j0 = jp * NR;
+            let nj = NR.min(self.cols.end - j0);
+            let b_panel = self.packed_b[(jp * k + p0) * NR..].as_ptr().cast::<f32>();
+            for ip in 0..self.rows.len().div_ceil(MR) {
+                let i0 = self.rows.start + ip * MR;
+                let ni = MR.min(self.rows.end - i0);
+                let a_panel = packed_a[ip * kc * MR..].as_ptr().cast::<f32>();
+                if plain && ni == MR && nj == NR && self.c_strides.1 == 1 {
+                    // SAFETY: the block's MR rows of NR contiguous values lie inside this
+                    // tile; both panels hold kc steps.
+                    unsafe {
+                        micro_kernel_f32_fma(
+                            kc,
+                            a_panel,
+                            b_panel,
+                            self.c_elem(i0, j0).cast::<f32>(),
+                            self.c_strides.0,
+                            p0 > 0,
+                        )
+                    };
+                    continue;
+                }
+                let mut acc = [[F::zero(); NR]; MR];
+                if p0 > 0 {
+                    // SAFETY: (i0+i, j0+j) lies inside this tile.
+                    unsafe { self.load(&mut acc, i0, ni, j0, nj) };
+                }
+                // SAFETY: `acc` is MR rows of NR contiguous f32; both panels hold kc steps.
+                unsafe {
+                    micro_kernel_f32_fma(
+                        kc,
+                        a_panel,
+                        b_panel,
+                        acc.as_mut_ptr().cast::<f32>(),
+                        NR as isize,
+                        p0 > 0,
+                    )
+                };
+                if last {
+                    self.ops.apply_block(&mut acc, i0, ni, j0, nj);
+                }
+                // SAFETY: as above.
+                unsafe { self.store(&acc, i0, ni, j0, nj) };
+            }
+        }
     }
 
     /// Runs the micro-kernel over every `MR × NR` block of the tile for `k` in `p0..p0+kc`.
