@@ -59,7 +59,9 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
         if !data.exists() {
             bail!("{}: data file not found", data.display());
         }
-        let scored = score_labelled(checkpoint::load(ckpt)?, data, args.all)?;
+        // The weights evaluate scores by default: the average when the checkpoint has one.
+        let (saved, _) = checkpoint::load(ckpt)?.with_weights(None, ckpt)?;
+        let scored = score_labelled(saved, data, args.all)?;
         let evaluation = Evaluation::new(&scored.logits, &scored.labels, args.threshold, None);
         files.extend(
             plot::plot_precision_recall(
