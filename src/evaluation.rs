@@ -97,7 +97,8 @@ pub fn score_split(checkpoint: Checkpoint, data: &Path, split: Split) -> Result<
     if split == Split::Test && checkpoint.meta.test_fraction == 0.0 {
         return Err(Error::Config {
             name: "split",
-            message: "the checkpoint's run held out no test rows (train with --test-fraction);                       use the validation split or all rows"
+            message: "the checkpoint's run held out no test rows (train with --test-fraction); \
+                      use the validation split or all rows"
                 .into(),
         });
     }

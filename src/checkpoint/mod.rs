@@ -134,7 +134,8 @@ impl Checkpoint {
                     return Err(Error::Config {
                         name: "weights",
                         message: format!(
-                            "{} holds no moving average of the weights (it was trained without                              --ema); use the raw weights",
+                            "{} holds no moving average of the weights (it was trained without \
+                             --ema); use the raw weights",
                             path.display()
                         ),
                     });

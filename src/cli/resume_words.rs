@@ -55,7 +55,8 @@ pub fn refusal(mismatch: &Mismatch) -> String {
         Mismatch::Ema {
             checkpoint: None,
             run: _,
-        } => "it was trained without --ema (it holds no weight average to continue); remove               --ema"
+        } => "it was trained without --ema (it holds no weight average to continue); remove \
+             --ema"
             .into(),
         // No flag fixes other data; the library's words say all there is.
         Mismatch::Data { .. } => mismatch.to_string(),
