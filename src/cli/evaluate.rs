@@ -99,10 +99,12 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     };
     let scored = score_split(saved, &args.data, split)?;
     match scored.rows {
+        // The last row scored: the validation rows end before any test rows.
         Rows::Validation { first, of } => writeln!(
             out,
-            "Evaluating the validation split of {}: rows {first}–{of} of {of}",
-            args.data.display()
+            "Evaluating the validation split of {}: rows {first}–{} of {of}",
+            args.data.display(),
+            first + scored.labels.len() - 1
         ),
         Rows::Test { first, of } => writeln!(
             out,

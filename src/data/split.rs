@@ -44,7 +44,7 @@ pub fn split_sizes(
             ),
         }));
     }
-    if !(test_fraction >= 0.0 && test_fraction < 1.0) || val_fraction + test_fraction >= 1.0 {
+    if !(0.0..1.0).contains(&test_fraction) || val_fraction + test_fraction >= 1.0 {
         return Err(SplitError::Config(Error::Config {
             name: "test fraction",
             message: format!(

@@ -296,7 +296,7 @@ pub fn check_settings(settings: &RunSettings) -> Result<()> {
         );
     }
     let tf = config.test_fraction;
-    if !(tf >= 0.0 && tf < 1.0) || config.val_fraction + tf >= 1.0 {
+    if !(0.0..1.0).contains(&tf) || config.val_fraction + tf >= 1.0 {
         return bad(
             "test fraction",
             format!(
