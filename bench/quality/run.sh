@@ -14,8 +14,8 @@
 # and prints a table of per-seed test average precision, ROC AUC, recall and false positives
 # at p > 0.5, with the median and the minimum per configuration. For the first seed it also
 # prints the per-epoch validation AP of the raw weights (the plain run: --ema never changes the
-# raw weights) beside that of the average (the ema run), and draws both runs' training curves
-# with `fraudnet plot`.
+# raw weights) beside that of the average (the ema run), and draws both on one chart with
+# `fraudnet plot --compare`.
 #
 # Usage: bench/quality/run.sh [--seeds 10] [--epochs 30] [--data FILE] [--out DIR]
 # Seeds are 1..N. Takes about 1.5 minutes per 30-epoch run on 2 cores (40 runs: about an hour).
@@ -118,7 +118,7 @@ for e in sorted(raw, key=int):
     f = lambda v: f"{float(v):8.4f}" if v not in ("", "undefined") else f"{v:>8}"
     print(f"{e:>5} {f(raw[e])} {f(ema.get(e, ''))}")
 PY
-"$bin" plot --metrics-log "$out/plain/seed-1.csv" --out-dir "$out/plots/seed-1-raw" > /dev/null
-"$bin" plot --metrics-log "$out/ema/seed-1.csv" --out-dir "$out/plots/seed-1-ema" > /dev/null
-echo "Curves: $out/plots/seed-1-raw/training.png (raw), $out/plots/seed-1-ema/training.png (EMA)"
+"$bin" plot --compare "raw weights=$out/plain/seed-1.csv" \
+    --compare "EMA 0.99=$out/ema/seed-1.csv" --out-dir "$out/plots" > /dev/null
+echo "Curves: $out/plots/val_auc_pr.png and .svg"
 echo "finished: $(date -u +%FT%TZ)" | tee -a "$out/run.txt"
