@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::activation::sigmoid;
 use crate::checkpoint::Checkpoint;
-use crate::data::{read_table, split_validation};
+use crate::data::{read_table, split_test};
 use crate::error::{Error, Result};
 use crate::metrics::Confusion;
 use crate::predict::{Scorer, match_columns};
@@ -32,6 +32,24 @@ pub enum Rows {
         /// Rows in the file.
         of: usize,
     },
+    /// The last `⌊test_fraction·N⌋` rows: the test split the checkpoint's run held out.
+    Test {
+        /// 1-based data-row number of the first test row.
+        first: usize,
+        /// Rows in the file.
+        of: usize,
+    },
+    /// Every row of the file.
+    All,
+}
+
+/// Which rows of a file to score (`evaluate --split`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    /// The validation split the checkpoint's run was validated on.
+    Validation,
+    /// The test split the checkpoint's run held out (`train --test-fraction`).
+    Test,
     /// Every row of the file.
     All,
 }
@@ -64,6 +82,26 @@ pub struct Scored {
 /// leaves no validation row; [`Scorer::logits`]'s (a value not finite once standardised, or a
 /// non-finite logit, named by line and column).
 pub fn score_labelled(checkpoint: Checkpoint, data: &Path, all: bool) -> Result<Scored> {
+    let split = if all { Split::All } else { Split::Validation };
+    score_split(checkpoint, data, split)
+}
+
+/// [`score_labelled`] for any [`Split`]: the validation or the test rows of the split the
+/// checkpoint records ([`split_test`] with its `val_fraction` and `test_fraction`), or every
+/// row.
+///
+/// # Errors
+/// As [`score_labelled`]; [`Error::Config`] (`split`) for the test split of a checkpoint
+/// trained without one.
+pub fn score_split(checkpoint: Checkpoint, data: &Path, split: Split) -> Result<Scored> {
+    if split == Split::Test && checkpoint.meta.test_fraction == 0.0 {
+        return Err(Error::Config {
+            name: "split",
+            message: "the checkpoint's run held out no test rows (train with --test-fraction); \
+                      use the validation split or all rows"
+                .into(),
+        });
+    }
     let meta = checkpoint.meta.clone();
     let table = read_table(data, Some(&meta.label_name)).map_err(|e| match e {
         Error::Config { name: "label", .. } => Error::Dataset {
@@ -84,12 +122,18 @@ pub fn score_labelled(checkpoint: Checkpoint, data: &Path, all: bool) -> Result<
         .collect();
     match_columns(data, &names, &meta, None)?;
     let n = table.rows();
-    let (rows, table, first) = if all {
-        (Rows::All, table, 1)
-    } else {
-        let (train, val) = split_validation(table, meta.val_fraction)?;
-        let first = train.rows() + 1;
-        (Rows::Validation { first, of: n }, val, first)
+    let (rows, table, first) = match split {
+        Split::All => (Rows::All, table, 1),
+        Split::Validation | Split::Test => {
+            let (train, val, test) = split_test(table, meta.val_fraction, meta.test_fraction)?;
+            if split == Split::Validation {
+                let first = train.rows() + 1;
+                (Rows::Validation { first, of: n }, val, first)
+            } else {
+                let first = train.rows() + val.rows() + 1;
+                (Rows::Test { first, of: n }, test, first)
+            }
+        }
     };
     let scorer = Scorer::new(checkpoint);
     // Data row r is on line r + 1: `read_table` refuses blank lines before the last row and

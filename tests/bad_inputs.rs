@@ -277,8 +277,20 @@ const CHECKPOINT_CASES: &[(&str, Option<&[&str]>)] = &[
         Some(&["not a fraudnet checkpoint", "\"keras\""]),
     ),
     (
-        "ckpt_version_3.safetensors",
-        Some(&["format version 3", "reads versions 1 to 2"]),
+        "ckpt_version_4.safetensors",
+        Some(&["format version 4", "reads versions 1 to 3"]),
+    ),
+    (
+        "ckpt_ema_missing.safetensors",
+        Some(&["tensor \"ema/dense/kernel\" is missing"]),
+    ),
+    (
+        "ckpt_ema_momentum_1.safetensors",
+        Some(&["metadata field ema_momentum is 1, outside [0, 1)"]),
+    ),
+    (
+        "ckpt_test_fraction_0_8.safetensors",
+        Some(&["metadata field test_fraction is 0.8"]),
     ),
     (
         "ckpt_version_string.safetensors",
@@ -895,6 +907,8 @@ fn base() -> (Architecture, Sequential<f32>, Adam<f32>, CheckpointMeta) {
         adam: AdamConfig::default(),
         batch_size: 2048,
         val_fraction: 0.2,
+        test_fraction: 0.0,
+        ema_momentum: None,
         shuffle: true,
         feature_names: vec!["Time".into(), "V1".into(), "Amount".into()],
         label_name: "Class".into(),
@@ -944,7 +958,7 @@ fn safetensors_bytes(tensors: &[Raw], metadata: Option<serde_json::Value>) -> Ve
 /// The accepted checkpoint's tensors and metadata JSON.
 fn base_parts() -> (Vec<Raw>, serde_json::Value) {
     let (_, model, adam, meta) = base();
-    let bytes = checkpoint::to_bytes(&model, &adam, &meta).unwrap();
+    let bytes = checkpoint::to_bytes(&model, &adam, None, &meta).unwrap();
     let tensors = SafeTensors::deserialize(&bytes).unwrap();
     let mut raws: Vec<Raw> = tensors
         .tensors()
@@ -966,7 +980,7 @@ fn base_parts() -> (Vec<Raw>, serde_json::Value) {
 
 fn checkpoint_files() -> Vec<(&'static str, Vec<u8>)> {
     let (_, model, adam, meta) = base();
-    let ok = checkpoint::to_bytes(&model, &adam, &meta).unwrap();
+    let ok = checkpoint::to_bytes(&model, &adam, None, &meta).unwrap();
     let (raws, json) = base_parts();
     let build = |raws: &[Raw], json: &serde_json::Value| {
         safetensors_bytes(
@@ -1057,8 +1071,21 @@ fn checkpoint_files() -> Vec<(&'static str, Vec<u8>)> {
             with_meta(&|j| j["format"] = "keras".into()),
         ),
         (
-            "ckpt_version_3.safetensors",
-            with_meta(&|j| j["format_version"] = 3.into()),
+            "ckpt_version_4.safetensors",
+            with_meta(&|j| j["format_version"] = 4.into()),
+        ),
+        // Version 3: an average announced by the metadata must be in the file.
+        (
+            "ckpt_ema_missing.safetensors",
+            with_meta(&|j| j["ema_momentum"] = 0.99.into()),
+        ),
+        (
+            "ckpt_ema_momentum_1.safetensors",
+            with_meta(&|j| j["ema_momentum"] = 1.0.into()),
+        ),
+        (
+            "ckpt_test_fraction_0_8.safetensors",
+            with_meta(&|j| j["test_fraction"] = 0.8.into()),
         ),
         (
             "ckpt_version_string.safetensors",

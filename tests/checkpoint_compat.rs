@@ -23,6 +23,46 @@ fn a_version_1_checkpoint_loads_with_its_architecture() {
         fraudnet::model::Architecture::mlp(8, &[8, 8], &[0.0, 0.3]).unwrap()
     );
     assert_eq!(loaded.adam.t, 10);
+    // Version 3's additions read as a run without them: no average, no test split.
+    assert_eq!(loaded.meta.test_fraction, 0.0);
+    assert_eq!(loaded.meta.ema_momentum, None);
+    assert!(loaded.ema.is_none());
+    assert_eq!(loaded.default_weights(), checkpoint::Weights::Raw);
+}
+
+#[test]
+fn a_version_2_checkpoint_without_the_new_fields_loads_as_a_run_without_them() {
+    use safetensors::tensor::SafeTensors;
+    // Version 2 as written before the average and the test split: the same tensors, the
+    // metadata without `test_fraction` and `ema_momentum`.
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::write(dir.path(), "small.csv", common::small_csv(400, 3, 10));
+    let run = dir.path().join("run");
+    common::train_ok(&data, &run, &["--epochs", "1", "--hidden", "4"]);
+    let bytes = std::fs::read(common::ckpt(&run, 1)).unwrap();
+    let tensors = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&header.metadata().as_ref().unwrap()["fraudnet"]).unwrap();
+    let object = meta.as_object_mut().unwrap();
+    assert!(object.remove("test_fraction").is_some() && object.remove("ema_momentum").is_some());
+    object.insert("format_version".into(), 2.into());
+    let v2 = safetensors::serialize(
+        tensors.tensors(),
+        Some(std::collections::HashMap::from([(
+            "fraudnet".to_string(),
+            meta.to_string(),
+        )])),
+    )
+    .unwrap();
+    let loaded = checkpoint::from_bytes(&v2, Path::new("v2.safetensors")).unwrap();
+    let now = checkpoint::from_bytes(&bytes, Path::new("v3.safetensors")).unwrap();
+    assert_eq!(loaded.meta.format_version, 2);
+    assert_eq!(
+        (loaded.meta.test_fraction, loaded.meta.ema_momentum),
+        (0.0, None)
+    );
+    assert_eq!((loaded.model, loaded.adam), (now.model, now.adam));
 }
 
 #[test]

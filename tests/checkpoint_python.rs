@@ -46,6 +46,8 @@ fn python_safetensors_loads_a_checkpoint() {
         adam: AdamConfig::default(),
         batch_size: 2048,
         val_fraction: 0.2,
+        test_fraction: 0.0,
+        ema_momentum: None,
         shuffle: true,
         feature_names: (0..30).map(|i| format!("V{i}")).collect(),
         label_name: "Class".into(),
@@ -59,7 +61,7 @@ fn python_safetensors_loads_a_checkpoint() {
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(checkpoint::file_name(1));
-    checkpoint::save(&path, &model, &adam, &meta).unwrap();
+    checkpoint::save(&path, &model, &adam, None, &meta).unwrap();
     let script = r#"
 import json, sys
 from safetensors.numpy import load_file

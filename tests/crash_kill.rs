@@ -125,7 +125,8 @@ fn kill_at(mut child: Child, dir: &Path, moment: Moment) -> bool {
 
 /// What a kill left behind, checked: the epochs of the checkpoints and the temporary files.
 fn inspect(dir: &Path) -> Result<(usize, Vec<String>), String> {
-    // Killed before the run validated its inputs and created its directory: nothing to see.
+    // Killed before the run created its checkpoint directory (a loaded machine can take that
+    // long to start): nothing was done, nothing left behind.
     if !dir.exists() {
         return Ok((0, Vec::new()));
     }
@@ -233,6 +234,10 @@ fn resume_and_compare(
     let mut again = command(data, dir);
     if done > 0 {
         again.arg("--resume").arg(dir);
+    } else {
+        // Killed after the first epoch's log row but before its checkpoint: with no checkpoint
+        // to resume from, the run starts again, and the log row it left needs --overwrite.
+        again.arg("--overwrite");
     }
     let out = again.output().unwrap();
     if !out.status.success() {

@@ -208,6 +208,8 @@ fn a_short_run_on_the_synthetic_default_cannot_separate_the_classes() {
         shuffle: true,
         checkpoint_dir: dir.path().to_path_buf(),
         val_fraction: 0.2,
+        test_fraction: 0.0,
+        ema: None,
         data_source: "<synthetic>".into(),
         keep_best: None,
     };

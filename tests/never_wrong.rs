@@ -45,6 +45,8 @@ fn linear_checkpoint(dir: &Path, name: &str, kernel: f32, std: f32) -> PathBuf {
         adam: AdamConfig::default(),
         batch_size: 2048,
         val_fraction: 0.2,
+        test_fraction: 0.0,
+        ema_momentum: None,
         shuffle: true,
         feature_names: vec!["x".into()],
         label_name: "Class".into(),
@@ -57,7 +59,7 @@ fn linear_checkpoint(dir: &Path, name: &str, kernel: f32, std: f32) -> PathBuf {
         shuffle_rng_position: "0".into(),
     };
     let path = dir.join(name);
-    checkpoint::save(&path, &model, &adam, &meta).unwrap();
+    checkpoint::save(&path, &model, &adam, None, &meta).unwrap();
     path
 }
 

@@ -233,6 +233,8 @@ fn settings(ckpt: &Path, log: &Path, seed: u64, epochs: usize) -> RunSettings {
             shuffle: true,
             checkpoint_dir: ckpt.to_path_buf(),
             val_fraction: 0.2,
+            test_fraction: 0.0,
+            ema: None,
             data_source: String::new(),
             keep_best: None,
         },

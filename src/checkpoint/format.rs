@@ -11,22 +11,33 @@ use super::meta::{CheckpointMeta, FORMAT, FORMAT_VERSION};
 use super::{Checkpoint, validate};
 use crate::error::{Error, Result};
 use crate::model::Sequential;
-use crate::optim::Adam;
+use crate::optim::{Adam, Ema};
 use crate::rng::{self, Stream};
 
 fn f32_bytes<'a>(values: impl Iterator<Item = &'a f32>) -> Vec<u8> {
     values.flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Serialises a checkpoint to bytes.
+/// Serialises a checkpoint to bytes: the model's parameters, Adam's state and, when `ema` is
+/// given, the averaged weights as `ema/<parameter>` (Keras keeps them as the optimizer's
+/// `_model_variables_moving_average`, one per trainable variable).
 ///
 /// # Errors
-/// [`Error::Checkpoint`] if safetensors refuses the data (it never should).
+/// [`Error::Checkpoint`] if `meta.ema_momentum` does not say whether `ema` is given (and with
+/// which momentum), or if safetensors refuses the data (it never should).
 pub fn to_bytes(
     model: &Sequential<f32>,
     adam: &Adam<f32>,
+    ema: Option<&Ema<f32>>,
     meta: &CheckpointMeta,
 ) -> Result<Vec<u8>> {
+    if meta.ema_momentum.map(f64::to_bits) != ema.map(|e| e.momentum.to_bits()) {
+        return Err(internal(format!(
+            "the metadata's ema_momentum {:?} does not match the average given ({:?})",
+            meta.ema_momentum,
+            ema.map(|e| e.momentum)
+        )));
+    }
     let mut owned: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = Vec::new();
     for p in model.parameters() {
         let name = p.name;
@@ -54,6 +65,16 @@ pub fn to_bytes(
             f32_bytes(slot.v.iter()),
         ));
     }
+    if let Some(ema) = ema {
+        for p in ema.average.parameters() {
+            owned.push((
+                format!("{EMA_PREFIX}{}", p.name),
+                p.value.shape().to_vec(),
+                Dtype::F32,
+                f32_bytes(p.value.iter()),
+            ));
+        }
+    }
     owned.push((
         "optimizer/iterations".into(),
         vec![],
@@ -74,6 +95,9 @@ pub fn to_bytes(
     safetensors::serialize(views, Some(metadata)).map_err(internal)
 }
 
+/// The prefix of the averaged weights' tensor names: `ema/dense/kernel`.
+pub const EMA_PREFIX: &str = "ema/";
+
 fn internal(e: impl std::fmt::Display) -> Error {
     Error::Checkpoint {
         path: PathBuf::from("<memory>"),
@@ -90,7 +114,9 @@ fn internal(e: impl std::fmt::Display) -> Error {
 /// [`Error::Checkpoint`] if it is not a safetensors file or is truncated, is not a fraudnet
 /// checkpoint, has another format version, metadata that does not parse, an architecture that
 /// [`crate::model::Architecture::mlp`] cannot build, missing, extra, mis-shaped or mis-typed
-/// tensors for its architecture, a non-finite parameter or moment, or a negative step count.
+/// tensors for its architecture (the averaged weights `ema/<parameter>` are expected exactly
+/// when the metadata records an `ema_momentum`), a non-finite parameter, average or moment, or
+/// a negative step count.
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
     let bad = |message: String| Error::Checkpoint {
         path: path.to_path_buf(),
@@ -187,6 +213,20 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
         ]);
     }
     read_parameters(&tensors, &mut model, path)?;
+    let ema = match meta.ema_momentum {
+        None => None,
+        Some(momentum) => {
+            let mut ema = Ema::new(momentum, &model);
+            for p in ema.average.parameters_mut() {
+                let name = format!("{EMA_PREFIX}{}", p.name);
+                let mut value = p.value;
+                let shape = value.shape().to_vec();
+                value.assign(&read_f32(&tensors, &name, &shape, path)?);
+                expected.push(name);
+            }
+            Some(ema)
+        }
+    };
     let t = tensors
         .tensor("optimizer/iterations")
         .map_err(|_| bad("tensor \"optimizer/iterations\" is missing".into()))?;
@@ -223,7 +263,12 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
             shown.join(", ")
         )));
     }
-    Ok(Checkpoint { meta, model, adam })
+    Ok(Checkpoint {
+        meta,
+        model,
+        adam,
+        ema,
+    })
 }
 
 /// Reads tensor `name` as f32 with the expected `shape` (F64 tensors are rounded to f32, so

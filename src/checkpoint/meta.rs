@@ -12,8 +12,10 @@ pub const FORMAT: &str = "fraudnet-checkpoint";
 /// The checkpoint format version this build writes; it reads every version from 1 up to it.
 ///
 /// - 1: Dense layers in the architecture say `"relu": true|false`;
-/// - 2: Dense layers name their activation, `"activation": "relu"|"linear"|"sigmoid"|"tanh"`.
-pub const FORMAT_VERSION: u32 = 2;
+/// - 2: Dense layers name their activation, `"activation": "relu"|"linear"|"sigmoid"|"tanh"`;
+/// - 3: `ema_momentum` (and, when it is set, the averaged weights `ema/<parameter>`) and
+///   `test_fraction`; versions 1 and 2 read as a run without either.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The metadata stored with every checkpoint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +38,15 @@ pub struct CheckpointMeta {
     pub batch_size: usize,
     /// Fraction of rows held out for validation.
     pub val_fraction: f64,
+    /// Fraction of rows held out for testing, after the validation rows (`--test-fraction`;
+    /// 0, no test rows, in versions 1 and 2).
+    #[serde(default)]
+    pub test_fraction: f64,
+    /// The momentum of the weights' moving average when the run kept one (`--ema`): the
+    /// checkpoint then holds the averaged weights as `ema/<parameter>`. `None` (`null`, or
+    /// absent in versions 1 and 2): no average.
+    #[serde(default)]
+    pub ema_momentum: Option<f64>,
     /// Whether the training rows were shuffled each epoch.
     pub shuffle: bool,
     /// Feature names, in input order.

@@ -1,7 +1,7 @@
 //! Checkpoints: the model's parameters, Adam's state and the run's metadata in one
 //! `.safetensors` file, written atomically.
 //!
-//! # Format (version 1)
+//! # Format (version 3)
 //!
 //! A standard safetensors file (<https://huggingface.co/docs/safetensors>), loadable by
 //! Python's `safetensors` package:
@@ -12,6 +12,7 @@
 //! | `optimizer/m/<parameter>` | F32 | Adam's first moment, as the parameter |
 //! | `optimizer/v/<parameter>` | F32 | Adam's second moment, as the parameter |
 //! | `optimizer/iterations` | I64 | `[]`: Adam's step count `t` |
+//! | `ema/dense/kernel`, `ema/dense/bias`, … | F32 | the weights' moving average (`--ema`; version 3, only when `ema_momentum` is set) |
 //!
 //! The header's `__metadata__` holds one key, `fraudnet`, whose value is the JSON of
 //! [`CheckpointMeta`]: `format` (`fraudnet-checkpoint`), `format_version`, epoch, seed,
@@ -56,7 +57,7 @@ mod validate;
 
 /// Checkpoints are written by the crate's one atomic writer; these are its names here.
 pub use crate::atomic_file::{write as write_atomically, write_with as write_atomically_with};
-pub use format::{from_bytes, read_f32, to_bytes};
+pub use format::{EMA_PREFIX, from_bytes, read_f32, to_bytes};
 pub use meta::{CheckpointMeta, FORMAT, FORMAT_VERSION};
 pub use names::{BEST_FILE_NAME, epoch_of, file_name, is_temporary};
 pub use scan::{latest, remove_stale_temporaries, run_files};
@@ -67,7 +68,7 @@ use safetensors::tensor::SafeTensors;
 
 use crate::error::{Error, Result};
 use crate::model::Sequential;
-use crate::optim::Adam;
+use crate::optim::{Adam, Ema};
 
 /// Largest checkpoint file accepted, in bytes (the reference model's is about 1.7 MB).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -81,6 +82,68 @@ pub struct Checkpoint {
     pub model: Sequential<f32>,
     /// Adam with the saved moments and step count.
     pub adam: Adam<f32>,
+    /// The weights' moving average, when the run kept one (`--ema`).
+    pub ema: Option<Ema<f32>>,
+}
+
+/// Which of a checkpoint's weights to score with (`--weights`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Weights {
+    /// The weights training ended the epoch with.
+    Raw,
+    /// Their moving average (`--ema`), as Keras's `fit` leaves the model with `use_ema=True`.
+    Ema,
+}
+
+impl Weights {
+    /// How the weights are named in reports: `raw` or `EMA`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Weights::Raw => "raw",
+            Weights::Ema => "EMA",
+        }
+    }
+}
+
+impl Checkpoint {
+    /// The weights scored by default: the moving average when the checkpoint has one (it is
+    /// what the run validated), the raw weights otherwise.
+    pub fn default_weights(&self) -> Weights {
+        if self.ema.is_some() {
+            Weights::Ema
+        } else {
+            Weights::Raw
+        }
+    }
+
+    /// The checkpoint with `model` set to the chosen weights (`None`: [`Self::default_weights`]),
+    /// and which they are.
+    ///
+    /// # Errors
+    /// [`Error::Config`] (`weights`) when the EMA weights are asked of a checkpoint without them.
+    pub fn with_weights(
+        mut self,
+        weights: Option<Weights>,
+        path: &Path,
+    ) -> Result<(Self, Weights)> {
+        let weights = weights.unwrap_or_else(|| self.default_weights());
+        if weights == Weights::Ema {
+            match &self.ema {
+                Some(ema) => self.model = ema.average.clone(),
+                None => {
+                    return Err(Error::Config {
+                        name: "weights",
+                        message: format!(
+                            "{} holds no moving average of the weights (it was trained without \
+                             --ema); use the raw weights",
+                            path.display()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok((self, weights))
+    }
 }
 
 /// Saves a checkpoint atomically (see [`write_atomically`]).
@@ -91,9 +154,10 @@ pub fn save(
     path: &Path,
     model: &Sequential<f32>,
     adam: &Adam<f32>,
+    ema: Option<&Ema<f32>>,
     meta: &CheckpointMeta,
 ) -> Result<()> {
-    write_atomically(path, &to_bytes(model, adam, meta)?)
+    write_atomically(path, &to_bytes(model, adam, ema, meta)?)
 }
 
 /// Checks that `dir` exists (creating it if needed) and that a file can be created in it, so a

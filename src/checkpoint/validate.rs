@@ -45,7 +45,8 @@ pub(super) fn rng_position(value: &str, field: &str) -> Result<u128, String> {
 ///   get one identical score). A negative or subnormal std, or one that is NaN or ±inf, turns
 ///   every row's value in that column into the same or a non-finite number;
 /// - `class_weight[c]`: finite and positive (train writes `1/count`);
-/// - `val_fraction`: in (0, 1);
+/// - `val_fraction`: in (0, 1); `test_fraction` in [0, 1 − val_fraction);
+/// - `ema_momentum`, when present: in [0, 1);
 /// - `adam`: a finite positive learning rate and epsilon, betas in [0, 1).
 ///
 /// # Errors
@@ -90,6 +91,21 @@ pub(super) fn numbers(meta: &super::CheckpointMeta) -> Result<(), String> {
         return Err(format!(
             "metadata field val_fraction is {}, outside (0, 1)",
             meta.val_fraction
+        ));
+    }
+    if !(meta.test_fraction >= 0.0 && meta.test_fraction < 1.0)
+        || meta.val_fraction + meta.test_fraction >= 1.0
+    {
+        return Err(format!(
+            "metadata field test_fraction is {}, outside [0, 1 − val_fraction)",
+            meta.test_fraction
+        ));
+    }
+    if let Some(m) = meta.ema_momentum
+        && !(0.0..1.0).contains(&m)
+    {
+        return Err(format!(
+            "metadata field ema_momentum is {m}, outside [0, 1)"
         ));
     }
     let adam = &meta.adam;

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use fraudnet::checkpoint;
-use fraudnet::evaluation::{Evaluation, Rows, score_labelled};
+use fraudnet::checkpoint::Weights;
+use fraudnet::evaluation::{Evaluation, Rows, Split, score_split};
 use fraudnet::plot;
 
 #[derive(Args, Debug)]
@@ -30,9 +31,18 @@ pub struct EvaluateArgs {
     #[arg(long, requires = "fn_cost", allow_negative_numbers = true)]
     fp_cost: Option<f64>,
     /// Evaluate every row of --data [default: only the validation split the checkpoint was
-    /// trained with, the last ⌊val_fraction·N⌋ rows].
-    #[arg(long)]
+    /// trained with, the last ⌊val_fraction·N⌋ rows]; the same as --split all.
+    #[arg(long, conflicts_with = "split")]
     all: bool,
+    /// Which rows of --data to score: the checkpoint's validation split, the test split its
+    /// run held out (`train --test-fraction`: the last ⌊test_fraction·N⌋ rows), or all
+    /// [default: validation]. The checkpoint records both fractions.
+    #[arg(long, value_enum)]
+    split: Option<Split>,
+    /// Score with the checkpoint's raw weights or their moving average (`train --ema`)
+    /// [default: the average when the checkpoint has one, else the raw weights].
+    #[arg(long, value_enum)]
+    weights: Option<Weights>,
     /// Also draw the precision–recall curve, with the threshold marked, as pr_curve.png and
     /// pr_curve.svg in this directory.
     #[arg(long, value_name = "DIR")]
@@ -56,20 +66,40 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         bail!("{}: data file not found", args.data.display());
     }
     let saved = checkpoint::load(&args.checkpoint)?;
+    let has_ema = saved.ema.is_some();
+    let (saved, weights) = saved.with_weights(args.weights, &args.checkpoint)?;
     // Written with `?`, so a closed pipe ends the command with an error, not a panic.
     let mut out = std::io::stdout().lock();
+    // Which weights are named whenever there was a choice (a checkpoint with an average).
+    let which = if has_ema || args.weights.is_some() {
+        format!(", {} weights", weights.label())
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "Checkpoint {} (epoch {}, trained on {})",
+        "Checkpoint {} (epoch {}, trained on {}{which})",
         args.checkpoint.display(),
         saved.meta.epoch,
         saved.meta.data_source
     )?;
-    let scored = score_labelled(saved, &args.data, args.all)?;
+    let split = match (args.split, args.all) {
+        (Some(split), _) => split,
+        (None, true) => Split::All,
+        (None, false) => Split::Validation,
+    };
+    let scored = score_split(saved, &args.data, split)?;
     match scored.rows {
+        // The last row scored: the validation rows end before any test rows.
         Rows::Validation { first, of } => writeln!(
             out,
-            "Evaluating the validation split of {}: rows {first}–{of} of {of}",
+            "Evaluating the validation split of {}: rows {first}–{} of {of}",
+            args.data.display(),
+            first + scored.labels.len() - 1
+        ),
+        Rows::Test { first, of } => writeln!(
+            out,
+            "Evaluating the test split of {}: rows {first}–{of} of {of}",
             args.data.display()
         ),
         Rows::All => writeln!(out, "Evaluating every row of {}", args.data.display()),

@@ -16,6 +16,12 @@ pub struct PlotArgs {
     /// epoch).
     #[arg(long, value_name = "CSV")]
     metrics_log: Option<PathBuf>,
+    /// Draw the validation average precision of several metrics logs on one chart,
+    /// val_auc_pr.png/.svg, each given as LABEL=CSV (e.g. `--compare raw=plain.csv
+    /// --compare EMA=ema.csv`: the raw weights of a run without --ema are those of the same run
+    /// with it).
+    #[arg(long, value_name = "LABEL=CSV")]
+    compare: Vec<String>,
     /// A checkpoint, with --data: draws pr_curve.png/.svg on its validation split (or every
     /// row with --all).
     #[arg(long, requires = "data")]
@@ -35,8 +41,11 @@ pub struct PlotArgs {
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<()> {
-    if args.metrics_log.is_none() && args.checkpoint.is_none() {
-        bail!("nothing to plot: give --metrics-log FILE and/or --checkpoint FILE --data FILE");
+    if args.metrics_log.is_none() && args.checkpoint.is_none() && args.compare.is_empty() {
+        bail!(
+            "nothing to plot: give --metrics-log FILE, --compare LABEL=FILE and/or \
+             --checkpoint FILE --data FILE"
+        );
     }
     super::check_threshold(args.threshold)?;
     let mut files = Vec::new();
@@ -46,11 +55,27 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
             plot::plot_training(&rows, &args.out_dir).context("cannot draw the training curves")?,
         );
     }
+    if !args.compare.is_empty() {
+        let mut series = Vec::new();
+        for spec in &args.compare {
+            let Some((label, log)) = spec.split_once('=') else {
+                bail!("invalid setting --compare: {spec:?} is not LABEL=CSV");
+            };
+            let rows = fraudnet::train::read_metrics_log(std::path::Path::new(log))?;
+            series.push((label.to_string(), rows));
+        }
+        files.extend(
+            plot::plot_compare_ap(&series, &args.out_dir)
+                .context("cannot draw the average precision curves")?,
+        );
+    }
     if let (Some(ckpt), Some(data)) = (&args.checkpoint, &args.data) {
         if !data.exists() {
             bail!("{}: data file not found", data.display());
         }
-        let scored = score_labelled(checkpoint::load(ckpt)?, data, args.all)?;
+        // The weights evaluate scores by default: the average when the checkpoint has one.
+        let (saved, _) = checkpoint::load(ckpt)?.with_weights(None, ckpt)?;
+        let scored = score_labelled(saved, data, args.all)?;
         let evaluation = Evaluation::new(&scored.logits, &scored.labels, args.threshold, None);
         files.extend(
             plot::plot_precision_recall(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use fraudnet::checkpoint;
+use fraudnet::checkpoint::{self, Weights};
 use fraudnet::format::thousands;
 use fraudnet::predict::{PredictOptions, Scorer, predict_csv};
 
@@ -30,6 +30,10 @@ pub struct PredictArgs {
     /// where probabilities above about 0.99999994 all round to 1, for ranking downstream.
     #[arg(long)]
     logits: bool,
+    /// Score with the checkpoint's raw weights or their moving average (`train --ema`)
+    /// [default: the average when the checkpoint has one, else the raw weights].
+    #[arg(long, value_enum)]
+    weights: Option<Weights>,
 }
 
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
@@ -37,6 +41,15 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         bail!("{}: data file not found", args.data.display());
     }
     let saved = checkpoint::load(&args.checkpoint)?;
+    let has_ema = saved.ema.is_some();
+    let (saved, weights) = saved.with_weights(args.weights, &args.checkpoint)?;
+    if has_ema || args.weights.is_some() {
+        eprintln!(
+            "Scoring with the {} weights of {}",
+            weights.label(),
+            args.checkpoint.display()
+        );
+    }
     let meta = saved.meta.clone();
     let scorer = Scorer::new(saved);
     let options = PredictOptions {

@@ -45,6 +45,19 @@ pub fn refusal(mismatch: &Mismatch) -> String {
         Mismatch::Shuffle { checkpoint: false } => {
             "it was trained with --no-shuffle; pass --no-shuffle".into()
         }
+        Mismatch::TestFraction { checkpoint, run } => {
+            format!("it was trained with --test-fraction {checkpoint}, this run asks for {run}")
+        }
+        Mismatch::Ema {
+            checkpoint: Some(m),
+            run: _,
+        } => format!("it was trained with --ema {m}; pass --ema {m}"),
+        Mismatch::Ema {
+            checkpoint: None,
+            run: _,
+        } => "it was trained without --ema (it holds no weight average to continue); remove \
+             --ema"
+            .into(),
         // No flag fixes other data; the library's words say all there is.
         Mismatch::Data { .. } => mismatch.to_string(),
     }

@@ -43,6 +43,18 @@ pub struct TrainArgs {
     /// example's value).
     #[arg(long, default_value_t = 0.2)]
     val_fraction: f64,
+    /// Fraction of rows held out for a final test, taken from the end of the file after the
+    /// validation rows [default: 0, none, as the Keras example]. Training, the validation
+    /// metrics, --keep-best and --ema never read them; `fraudnet evaluate --split test` scores
+    /// them.
+    #[arg(long, default_value_t = 0.0)]
+    test_fraction: f64,
+    /// Keep an exponential moving average of the weights with this momentum, updated after
+    /// every step exactly as Keras's `use_ema=True, ema_momentum=…` (0.99 is Keras's
+    /// default), validate it each epoch instead of the raw weights, and save it in every
+    /// checkpoint; evaluate and predict then use it [default: off].
+    #[arg(long, value_name = "MOMENTUM")]
+    ema: Option<f64>,
     #[command(flatten)]
     model: ModelArgs,
     /// Seed of the initialisation, dropout, shuffle and synthetic-data streams (1337: the seed
@@ -74,7 +86,8 @@ pub struct TrainArgs {
     /// `fraud_model_at_epoch_*.safetensors` in this directory) up to --epochs: weights, Adam's
     /// state, the shuffle and dropout streams and the epoch counter continue exactly, so the
     /// result is bit for bit that of a run without a stop. The other flags must describe the
-    /// same run (--data, --hidden, --dropout, --seed, --val-fraction, --label, --no-shuffle);
+    /// same run (--data, --hidden, --dropout, --seed, --val-fraction, --test-fraction,
+    /// --label, --no-shuffle, --ema);
     /// --learning-rate and --batch-size may change.
     #[arg(long, value_name = "CHECKPOINT", conflicts_with = "init_weights")]
     resume: Option<PathBuf>,
@@ -114,6 +127,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             shuffle: !args.no_shuffle,
             checkpoint_dir: args.checkpoint_dir.clone(),
             val_fraction: args.val_fraction,
+            test_fraction: args.test_fraction,
+            ema: args.ema,
             data_source: String::new(),
             keep_best: args.keep_best,
         },

@@ -4,7 +4,7 @@
 //! | step | function | Keras example |
 //! | --- | --- | --- |
 //! | read | [`read_table`] | `float(v.replace('"', ""))` per field, then `np.array(..., dtype="float32")` |
-//! | split | [`split_validation`] | `num_val_samples = int(len(features) * 0.2)`; the last rows are validation |
+//! | split | [`split_validation`], [`split_test`] | `num_val_samples = int(len(features) * 0.2)`; the last rows are validation (with `--test-fraction`, the test rows after them) |
 //! | class weights | [`class_weights`] | `weight_for_0 = 1.0 / counts[0]`, `weight_for_1 = 1.0 / counts[1]` |
 //! | standardise | [`Standardizer`] | `mean = np.mean(train, axis=0)`, subtract; `std = np.std(train, axis=0)`, divide |
 //!
@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use ndarray::{Array1, Array2};
 
 pub use csv::{RowChunk, RowStream, STREAM_BLOCK_BYTES, StreamLayout, read_table};
-pub use split::{class_weights, split_validation};
+pub use split::{SplitError, class_weights, split_sizes, split_test, split_validation};
 pub use standardize::Standardizer;
 pub use synthetic::{
     PLAIN_SEVERITY, SUBTLE_SEVERITY, SUBTLE_SHARE, SYNTHETIC_POSITIVES, SYNTHETIC_ROWS,

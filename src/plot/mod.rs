@@ -1,6 +1,7 @@
 //! Plots, as PNG and SVG, with `plotters`: the per-epoch losses and validation metrics of a
 //! metrics log ([`crate::train::read_metrics_log`]), and the precision–recall curve with the
-//! chosen threshold marked (`training.rs` and `pr_curve.rs`, one figure each).
+//! chosen threshold marked (`training.rs` and `pr_curve.rs`, one figure each), and the
+//! validation average precision of several runs on one chart (`compare.rs`).
 //!
 //! Text is drawn with a TrueType font found at run time (plotters' `ab_glyph` backend, so the
 //! build needs no system font library): the file named by the `FRAUDNET_FONT` environment
@@ -10,6 +11,7 @@
 //! Every file is drawn to a hidden temporary file beside its target and renamed into place
 //! ([`crate::atomic_file`]), so a failure never leaves a half-drawn plot over a good one.
 
+mod compare;
 mod font;
 mod pr_curve;
 mod training;
@@ -44,6 +46,23 @@ type FigureResult = std::result::Result<(), Box<dyn std::error::Error>>;
 /// fails.
 pub fn plot_training(rows: &[EpochRow], dir: &Path) -> Result<Vec<PathBuf>> {
     draw_both(dir, "training", (1500, 450), &Training { rows })
+}
+
+/// Draws the validation average precision of each series (a legend label and the rows of a
+/// metrics log) against the epoch on one chart, as `val_auc_pr.png` and `val_auc_pr.svg` in
+/// `dir`: e.g. the raw weights of a run (a run without `--ema`: the average never changes the
+/// raw weights) beside their average (the same run with `--ema`). Returns the files written.
+///
+/// # Errors
+///
+/// As [`plot_training`].
+pub fn plot_compare_ap(series: &[(String, Vec<EpochRow>)], dir: &Path) -> Result<Vec<PathBuf>> {
+    draw_both(
+        dir,
+        "val_auc_pr",
+        (900, 550),
+        &compare::CompareAp { series },
+    )
 }
 
 /// Draws the precision–recall curve as `pr_curve.png` and `pr_curve.svg` in `dir`: the exact

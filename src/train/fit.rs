@@ -36,6 +36,13 @@ pub struct TrainConfig {
     pub checkpoint_dir: PathBuf,
     /// The validation fraction the data was split with (recorded in checkpoints).
     pub val_fraction: f64,
+    /// The test fraction held out after the validation rows (`--test-fraction`; 0: none),
+    /// recorded in checkpoints so `evaluate --split test` finds the rows.
+    pub test_fraction: f64,
+    /// Keep a moving average of the weights with this momentum (`--ema`, Keras's
+    /// `use_ema=True, ema_momentum=…`; none by default), validate it instead of the raw
+    /// weights, and save it in every checkpoint ([`crate::optim::Ema`]).
+    pub ema: Option<f64>,
     /// The data file's name as given (recorded in checkpoints).
     pub data_source: String,
     /// Also keep the best epoch by this validation metric as `fraud_model_best.safetensors`
@@ -128,6 +135,7 @@ pub fn fit_from(
         epoch: done,
         mut dropout_rng,
         mut shuffle_rng,
+        mut ema,
     } = state;
     let start = At {
         epoch: done + 1,
@@ -187,9 +195,15 @@ pub fn fit_from(
             )?;
             loss_sum += result.loss as f64 * rows.len() as f64;
             train.add_logits(result.logits, result.targets);
+            // After every optimizer step, as Keras's `apply` does; `t` is 1 after the first.
+            if let Some(ema) = ema.as_mut() {
+                ema.update(&model, adam.t == 1);
+            }
             bar.inc(1);
         }
-        let ranked = evaluate_ranked(&model, data.val_x.view(), data.val_y.view())?;
+        // Validation judges the weights the run will be used with: the average when kept.
+        let validated = ema.as_ref().map_or(&model, |e| &e.average);
+        let ranked = evaluate_ranked(validated, data.val_x.view(), data.val_y.view())?;
         let (val_loss, val) = (ranked.loss, ranked.confusion);
         guard::check_validation(
             At { epoch, step: steps },
@@ -208,7 +222,11 @@ pub fn fit_from(
         };
         let seconds = started.elapsed().as_secs_f64();
         bar.finish_and_clear();
-        writeln!(out, "{}", epoch_line(steps, seconds, &metrics)).map_err(stdout_err)?;
+        let mut line = epoch_line(steps, seconds, &metrics);
+        if ema.is_some() {
+            line += " - val_weights: ema";
+        }
+        writeln!(out, "{line}").map_err(stdout_err)?;
         out.flush().map_err(stdout_err)?;
         let meta = CheckpointMeta {
             format: checkpoint::FORMAT.into(),
@@ -220,6 +238,8 @@ pub fn fit_from(
             adam: config.adam,
             batch_size: config.batch_size,
             val_fraction: config.val_fraction,
+            test_fraction: config.test_fraction,
+            ema_momentum: ema.as_ref().map(|e| e.momentum),
             shuffle: config.shuffle,
             feature_names: data.feature_names.clone(),
             label_name: data.label_name.clone(),
@@ -236,7 +256,7 @@ pub fn fit_from(
             log.append(epoch, steps, seconds, &metrics)?;
         }
         let path = config.checkpoint_dir.join(checkpoint::file_name(epoch));
-        let bytes = checkpoint::to_bytes(&model, &adam, &meta)?;
+        let bytes = checkpoint::to_bytes(&model, &adam, ema.as_ref(), &meta)?;
         write_checkpoint(&path, &bytes)?;
         if let Some(metric) = config.keep_best {
             let best_path = config.checkpoint_dir.join(checkpoint::BEST_FILE_NAME);

@@ -31,7 +31,7 @@ pub use best::KeepBest;
 pub use evaluate::{Evaluated, evaluate, evaluate_ranked};
 pub use fit::{FitOutcome, TrainConfig, fit, fit_from};
 pub use metrics_log::{COLUMNS, EpochRow, MetricsLog, read_metrics_log};
-pub use prepare::{Prepared, prepare};
+pub use prepare::{Prepared, prepare, prepare_with_test};
 pub use report::{UNDEFINED, conclusion, epoch_line, keras_number, no_positive_validation_warning};
 pub use resume::{Change, Mismatch, TrainState, changed_settings, mismatch, mlp_settings};
 pub use run::{DataSource, RunSettings, check_settings, run};

@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, Array2};
 
-use crate::data::{Standardizer, Table, class_weights, split_validation};
+use crate::data::{Standardizer, Table, class_weights, split_test, split_validation};
 use crate::error::Result;
 
 /// The arrays a run trains on, and what it takes to reproduce them.
@@ -26,6 +26,9 @@ pub struct Prepared {
     pub label_name: String,
     /// Names of constant columns (standardised to 0), for a warning.
     pub constant_columns: Vec<String>,
+    /// Rows held out for testing after the validation rows (`--test-fraction`), which nothing
+    /// here holds: only their count is kept, for the log.
+    pub test_rows: usize,
 }
 
 /// Splits off the last `⌊val_fraction·N⌋` rows for validation, computes the class weights of
@@ -38,6 +41,30 @@ pub fn prepare(table: Table, val_fraction: f64) -> Result<Prepared> {
     let feature_names = table.feature_names.clone();
     let label_name = table.label_name.clone();
     let (train, val) = split_validation(table, val_fraction)?;
+    from_split(train, val, 0, feature_names, label_name)
+}
+
+/// [`prepare`] with the last `⌊test_fraction·N⌋` rows held out for testing after the
+/// validation rows ([`split_test`]): they are dropped here, before the class weights and the
+/// standardisation are computed, so nothing a run does (training, validation metrics,
+/// `--keep-best`, the moving average) ever reads them. `test_fraction = 0` is [`prepare`].
+///
+/// # Errors
+/// From [`split_test`] (a fraction out of range, an empty split) and [`class_weights`].
+pub fn prepare_with_test(table: Table, val_fraction: f64, test_fraction: f64) -> Result<Prepared> {
+    let feature_names = table.feature_names.clone();
+    let label_name = table.label_name.clone();
+    let (train, val, test) = split_test(table, val_fraction, test_fraction)?;
+    from_split(train, val, test.rows(), feature_names, label_name)
+}
+
+fn from_split(
+    train: Table,
+    val: Table,
+    test_rows: usize,
+    feature_names: Vec<String>,
+    label_name: String,
+) -> Result<Prepared> {
     let class_weight = class_weights(&train)?;
     let standardizer = Standardizer::fit(&train.features);
     let constant_columns = standardizer
@@ -58,5 +85,6 @@ pub fn prepare(table: Table, val_fraction: f64) -> Result<Prepared> {
         feature_names,
         label_name,
         constant_columns,
+        test_rows,
     })
 }

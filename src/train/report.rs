@@ -164,6 +164,13 @@ pub(super) fn print_split(prepared: &super::Prepared, out: &mut dyn Write) -> st
         "Number of validation samples: {}",
         prepared.val_y.len()
     )?;
+    if prepared.test_rows > 0 {
+        writeln!(
+            out,
+            "Number of test samples (held out, never read in training): {}",
+            prepared.test_rows
+        )?;
+    }
     let positives = prepared.train_y.iter().filter(|&&y| y > 0.5).count();
     writeln!(
         out,

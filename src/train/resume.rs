@@ -21,7 +21,7 @@ use crate::activation::Activation;
 use crate::checkpoint::{Checkpoint, CheckpointMeta};
 use crate::error::{Error, Result};
 use crate::model::{Architecture, LayerSpec, Sequential};
-use crate::optim::Adam;
+use crate::optim::{Adam, Ema};
 use crate::rng::{self, Rng, Stream};
 
 /// Everything the epoch loop carries from one epoch to the next.
@@ -37,6 +37,8 @@ pub struct TrainState {
     pub dropout_rng: Rng,
     /// The shuffle stream, positioned after the last epoch's shuffle.
     pub shuffle_rng: Rng,
+    /// The weights' moving average after `epoch` epochs (`--ema`), if kept.
+    pub ema: Option<Ema<f32>>,
 }
 
 impl TrainState {
@@ -44,7 +46,9 @@ impl TrainState {
     /// shuffle streams of `config.seed` at their start.
     pub fn fresh(model: Sequential<f32>, config: &TrainConfig) -> Self {
         let adam = Adam::new(config.adam, &model);
+        let ema = config.ema.map(|momentum| Ema::new(momentum, &model));
         TrainState {
+            ema,
             model,
             adam,
             epoch: 0,
@@ -112,6 +116,7 @@ impl TrainState {
         let mut adam = checkpoint.adam;
         adam.config = config.adam;
         Ok(TrainState {
+            ema: checkpoint.ema,
             model: checkpoint.model,
             adam,
             epoch,
@@ -247,6 +252,28 @@ pub enum Mismatch {
         /// In the checkpoint.
         checkpoint: bool,
     },
+    /// Another test fraction.
+    TestFraction {
+        /// In the checkpoint.
+        checkpoint: f64,
+        /// In this run.
+        run: f64,
+    },
+    /// Another momentum of the weights' moving average, or one kept and the other not.
+    Ema {
+        /// In the checkpoint (`None`: no average).
+        checkpoint: Option<f64>,
+        /// In this run.
+        run: Option<f64>,
+    },
+}
+
+/// `momentum 0.99` or `no average`.
+fn ema_words(momentum: Option<f64>) -> String {
+    momentum.map_or_else(
+        || "no weight average".into(),
+        |m| format!("a weight average of momentum {m}"),
+    )
 }
 
 impl std::fmt::Display for Mismatch {
@@ -290,6 +317,16 @@ impl std::fmt::Display for Mismatch {
             Mismatch::Shuffle { checkpoint: false } => {
                 write!(f, "it was trained without shuffling, this run shuffles")
             }
+            Mismatch::TestFraction { checkpoint, run } => write!(
+                f,
+                "it was trained with test fraction {checkpoint}, this run asks for {run}"
+            ),
+            Mismatch::Ema { checkpoint, run } => write!(
+                f,
+                "it was trained with {}, this run asks for {}",
+                ema_words(*checkpoint),
+                ema_words(*run)
+            ),
         }
     }
 }
@@ -321,6 +358,12 @@ pub fn mismatch(
             run: architecture.clone(),
         });
     }
+    if meta.test_fraction.to_bits() != config.test_fraction.to_bits() {
+        return Some(Mismatch::TestFraction {
+            checkpoint: meta.test_fraction,
+            run: config.test_fraction,
+        });
+    }
     if meta.val_fraction.to_bits() != config.val_fraction.to_bits() {
         return Some(Mismatch::ValFraction {
             checkpoint: meta.val_fraction,
@@ -346,6 +389,12 @@ pub fn mismatch(
     if meta.shuffle != config.shuffle {
         return Some(Mismatch::Shuffle {
             checkpoint: meta.shuffle,
+        });
+    }
+    if meta.ema_momentum.map(f64::to_bits) != config.ema.map(f64::to_bits) {
+        return Some(Mismatch::Ema {
+            checkpoint: meta.ema_momentum,
+            run: config.ema,
         });
     }
     None

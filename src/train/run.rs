@@ -131,7 +131,7 @@ pub fn run(
     )?;
     let mut config = settings.config.clone();
     config.data_source = source;
-    let prepared = super::prepare(table, config.val_fraction)?;
+    let prepared = super::prepare_with_test(table, config.val_fraction, config.test_fraction)?;
     print_split(&prepared, out).map_err(stdout_err)?;
     for name in &prepared.constant_columns {
         writeln!(
@@ -295,6 +295,24 @@ pub fn check_settings(settings: &RunSettings) -> Result<()> {
         return bad(
             "validation fraction",
             format!("{} is outside (0, 1)", config.val_fraction),
+        );
+    }
+    let tf = config.test_fraction;
+    if !(0.0..1.0).contains(&tf) || config.val_fraction + tf >= 1.0 {
+        return bad(
+            "test fraction",
+            format!(
+                "{tf} is outside [0, 1 − {}) (the validation fraction)",
+                config.val_fraction
+            ),
+        );
+    }
+    if let Some(m) = config.ema
+        && !(0.0..1.0).contains(&m)
+    {
+        return bad(
+            "ema momentum",
+            format!("{m} is outside [0, 1) (Keras's default is 0.99)"),
         );
     }
     let lr = config.adam.learning_rate;

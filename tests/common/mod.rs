@@ -142,6 +142,8 @@ pub fn config(dir: &std::path::Path, epochs: usize) -> fraudnet::train::TrainCon
         shuffle: true,
         checkpoint_dir: dir.to_path_buf(),
         val_fraction: 0.2,
+        test_fraction: 0.0,
+        ema: None,
         data_source: "data.csv".into(),
         keep_best: None,
     }

@@ -1,4 +1,9 @@
-//! The Adam optimizer, in Keras's form.
+//! The Adam optimizer, in Keras's form, and the moving average of the weights it produces
+//! (Keras's `use_ema`, [`Ema`]).
+
+mod ema;
+
+pub use ema::Ema;
 
 use ndarray::{ArrayD, ArrayViewD, NdFloat};
 
