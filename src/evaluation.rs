@@ -72,7 +72,7 @@ pub struct Scored {
 }
 
 /// Reads `data` (labelled, with the checkpoint's feature columns) and scores the validation split
-/// the checkpoint was trained with (the last `⌊val_fraction·N⌋` rows, as [`split_validation`]),
+/// the checkpoint was trained with (the last `⌊val_fraction·N⌋` rows, as [`crate::data::split_validation`]),
 /// or every row when `all`, with the checkpoint's standardisation and model.
 ///
 /// # Errors
