@@ -58,10 +58,12 @@ fn train_on(dir: &Path, name: &str, table: Table) -> (PathBuf, String) {
         &mut checkpoint::write_atomically,
     )
     .unwrap();
-    // Without the seconds an epoch took, which no two runs share.
+    // Without the seconds an epoch took, which no two runs share, and without the line naming
+    // this run's own checkpoint directory.
     let text = String::from_utf8(out)
         .unwrap()
         .lines()
+        .filter(|l| !l.starts_with("Checkpoints: "))
         .map(|l| {
             l.split(" - ")
                 .filter(|f| !f.ends_with('s') && !f.ends_with("/step"))

@@ -5,7 +5,8 @@
 //! - forward: `a = f(x·W + b)` in one product, the bias and `f` applied in its epilogue
 //!   ([`Epilogue::BiasActivation`]); then `y = a ⊙ mask` in training;
 //! - backward: `dW = xᵀ·dz`, `db = Σₙ dz`, and the gradient handed down,
-//!   `dz_below = f′_below(mask_below ⊙ (dz·Wᵀ))`, with the block below's dropout mask and
+//!   `dz_below = (dz·Wᵀ) ⊙ mask_below ⊙ f′_below(z_below)` (`f′` computed from the block
+//!   below's activation output), with the block below's dropout mask and
 //!   activation gradient applied in the product's epilogue ([`Epilogue::ActivationGrad`]).
 //!
 //! Each fused step is the plain layer's step in the same order on the same scalars, so the

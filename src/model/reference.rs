@@ -8,7 +8,7 @@
 //! ```text
 //! forward                       backward (dy: the gradient at the block's output)
 //! z = x·W + b      (Dense)      dy_a = dy ⊙ mask              (Dropout)
-//! a = f(z)         (Activation) dz   = f′(dy_a), from a       (Activation)
+//! a = f(z)         (Activation) dz   = dy_a ⊙ f′(z), f′ from a (Activation)
 //! y = a ⊙ mask     (Dropout)    dW = xᵀ·dz, db = Σₙ dz, dx = dz·Wᵀ   (Dense)
 //! ```
 //!

@@ -61,11 +61,18 @@ pub(super) struct Earlier {
 /// The earlier run's files; without `overwrite`, an error naming them.
 pub(super) fn earlier_files(settings: &RunSettings) -> Result<Earlier> {
     let dir = &settings.config.checkpoint_dir;
-    let checkpoints = if dir.is_dir() {
+    let mut checkpoints = if dir.is_dir() {
         checkpoint::run_files(dir)?
     } else {
         Vec::new()
     };
+    // By epoch, so the message names the first and the newest (`_9` sorts after `_30` as text);
+    // other files (the best checkpoint) after them, by name.
+    checkpoints.sort_by_key(|path| {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let epoch = name.as_deref().and_then(checkpoint::epoch_of);
+        (epoch.is_none(), epoch, name)
+    });
     // A log holding epoch rows belongs to an earlier run; a header alone (a run stopped
     // before its first epoch ended) is replaced freely.
     let has_rows = |log: &Path| {

@@ -205,6 +205,16 @@ pub fn run(
             return Err(e);
         }
     };
+    // Said before the first epoch, so a run stopped part-way has told where its checkpoints are.
+    writeln!(
+        out,
+        "Checkpoints: {} after every epoch",
+        dir.join(checkpoint::file_name(0))
+            .display()
+            .to_string()
+            .replace("_0.", "_{epoch}.")
+    )
+    .map_err(stdout_err)?;
     let log = match &settings.metrics_log {
         None => Ok(None),
         Some(path) if settings.resume.is_some() => MetricsLog::resume(path, state.epoch).map(Some),
