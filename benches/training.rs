@@ -27,7 +27,8 @@ fn step_flop(n: usize) -> u64 {
     (3 * forward - 2 * n * 30 * 256) as u64
 }
 
-fn bench(c: &mut Criterion) {
+/// 8,192 synthetic training rows of 30 features (every 500th a fraud), and a batch order.
+fn training_rows() -> (Array2<f32>, Array1<f32>, Vec<usize>) {
     let n_train = 8192;
     let x = Array2::random_using(
         (n_train, 30),
@@ -35,13 +36,23 @@ fn bench(c: &mut Criterion) {
         &mut rng::stream(1, Stream::Data),
     );
     let y = Array1::from_shape_fn(n_train, |i| f32::from(i % 500 == 0));
-    let order: Vec<usize> = (0..n_train).rev().collect();
-    let mut model = Sequential::<f32>::new(
+    (x, y, (0..n_train).rev().collect())
+}
+
+/// The Keras example's model, seeded, with a fresh Adam.
+fn fresh_model() -> (Sequential<f32>, Adam<f32>) {
+    let model = Sequential::<f32>::new(
         &Architecture::reference(),
         &mut rng::stream(1, Stream::Init),
     )
     .expect("the reference architecture is valid");
-    let mut adam = Adam::new(AdamConfig::default(), &model);
+    let adam = Adam::new(AdamConfig::default(), &model);
+    (model, adam)
+}
+
+fn bench(c: &mut Criterion) {
+    let (x, y, order) = training_rows();
+    let (mut model, mut adam) = fresh_model();
     let mut workspace = StepWorkspace::default();
     let mut dropout = rng::stream(1, Stream::Dropout);
     let mut g = c.benchmark_group("training");
@@ -85,20 +96,8 @@ fn ab() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(15);
-    let n_train = 8192;
-    let x = Array2::random_using(
-        (n_train, 30),
-        Uniform::new(-2.0f32, 2.0).unwrap(),
-        &mut rng::stream(1, Stream::Data),
-    );
-    let y = Array1::from_shape_fn(n_train, |i| f32::from(i % 500 == 0));
-    let order: Vec<usize> = (0..n_train).rev().collect();
-    let mut model = Sequential::<f32>::new(
-        &Architecture::reference(),
-        &mut rng::stream(1, Stream::Init),
-    )
-    .expect("the reference architecture is valid");
-    let mut adam = Adam::new(AdamConfig::default(), &model);
+    let (x, y, order) = training_rows();
+    let (mut model, mut adam) = fresh_model();
     let mut workspace = StepWorkspace::default();
     let mut dropout = rng::stream(1, Stream::Dropout);
     let steps = 8;
