@@ -347,3 +347,42 @@ fn keep_best_carries_over_a_resumed_run() {
     let best = checkpoint::load(&ckpt.join("fraud_model_best.safetensors")).unwrap();
     assert_eq!(best.meta.epoch, best_epoch, "{losses:?}\n{stdout}");
 }
+
+/// `--keep-best` only chooses which epoch is copied to the best file: the epoch checkpoints are
+/// byte-identical with and without it, with the raw weights and with the weights' average
+/// (`--ema`). bench/quality/run.sh relies on this to read the "plain" and "best" configurations
+/// from one run (and "ema" and "both" from another).
+#[test]
+fn keep_best_never_changes_what_is_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "small.csv", small_csv(2000, 5, 20));
+    for ema in [false, true] {
+        let run = |name: &str, keep_best: bool| {
+            let ckpt = dir.path().join(name);
+            let mut flags = vec!["--epochs", "3", "--batch-size", "128", "--hidden", "8,8"];
+            flags.extend(["--dropout", "0,0.3", "--learning-rate", "0.05"]);
+            if keep_best {
+                flags.extend(["--keep-best", "val_auc_pr"]);
+            }
+            if ema {
+                flags.extend(["--ema", "0.9"]);
+            }
+            common::train_ok(&data, &ckpt, &flags);
+            ckpt
+        };
+        let tag = if ema { "ema" } else { "raw" };
+        let (without, with) = (
+            run(&format!("{tag}-last"), false),
+            run(&format!("{tag}-best"), true),
+        );
+        assert!(with.join("fraud_model_best.safetensors").exists());
+        for epoch in 1..=3 {
+            let name = checkpoint::file_name(epoch);
+            assert!(
+                std::fs::read(without.join(&name)).unwrap()
+                    == std::fs::read(with.join(&name)).unwrap(),
+                "{tag}: epoch {epoch}'s checkpoint differs with --keep-best"
+            );
+        }
+    }
+}

@@ -13,12 +13,13 @@
 # then scores the chosen checkpoint once on the test rows (`fraudnet evaluate --split test`)
 # and prints a table of per-seed test average precision, ROC AUC, recall and false positives
 # at p > 0.5, with the median and the minimum per configuration. For the first seed it also
-# prints the per-epoch validation AP of the raw weights (the plain run: --ema never changes the
+# prints the per-epoch validation AP of the raw weights (the run without --ema, which never changes the
 # raw weights) beside that of the average (the ema run), and draws both on one chart with
 # `fraudnet plot --compare`.
 #
 # Usage: bench/quality/run.sh [--seeds 10] [--epochs 30] [--data FILE] [--out DIR]
-# Seeds are 1..N. Takes about 1.5 minutes per 30-epoch run on 2 cores (40 runs: about an hour).
+# Seeds are 1..N. Two 30-epoch runs per seed (see the loop), about 1.5 minutes each on 2 cores:
+# 10 seeds take about half an hour.
 set -euo pipefail
 
 seeds=10
@@ -42,14 +43,6 @@ done
 bin="$root/target/release/fraudnet"
 mkdir -p "$out"
 configs=(plain ema best both)
-flags_of() {
-    case "$1" in
-        plain) echo "" ;;
-        ema) echo "--ema 0.99" ;;
-        best) echo "--keep-best val_auc_pr" ;;
-        both) echo "--ema 0.99 --keep-best val_auc_pr" ;;
-    esac
-}
 
 results="$out/results.tsv"
 printf 'config\tseed\ttest_ap\ttest_roc_auc\trecall\tfp\tepoch\n' > "$results"
@@ -58,25 +51,35 @@ printf 'config\tseed\ttest_ap\ttest_roc_auc\trecall\tfp\tepoch\n' > "$results"
     echo "machine: $(nproc) cores, $(uname -srm)"
     echo "started: $(date -u +%FT%TZ)"
 } | tee "$out/run.txt"
+# --keep-best only chooses which epoch is copied to fraud_model_best.safetensors; the epoch
+# checkpoints are byte-identical with and without it (tests/cli_evaluate.rs,
+# keep_best_never_changes_what_is_trained). So each seed takes two runs, not four: one with the
+# raw weights and one with --ema 0.99, both with --keep-best val_auc_pr; "plain" and "ema" score
+# the last epoch's checkpoint of each, "best" and "both" its best file.
+run_of() { case "$1" in plain|best) echo raw ;; ema|both) echo ema ;; esac; }
 for seed in $(seq 1 "$seeds"); do
-    for config in "${configs[@]}"; do
-        dir="$out/$config/seed-$seed"
-        mkdir -p "$out/$config"
-        # shellcheck disable=SC2046
+    for run in raw ema; do
+        dir="$out/$run/seed-$seed"
+        mkdir -p "$out/$run"
+        flags="--keep-best val_auc_pr"
+        [ "$run" = ema ] && flags="$flags --ema 0.99"
+        # shellcheck disable=SC2086
         "$bin" train --data "$data" --epochs "$epochs" --seed "$seed" --test-fraction 0.1 \
-            $(flags_of "$config") --checkpoint-dir "$dir" --metrics-log "$dir.csv" \
-            --overwrite > "$dir.log" 2>&1
+            $flags --checkpoint-dir "$dir" --metrics-log "$dir.csv" --overwrite > "$dir.log" 2>&1
+    done
+    for config in "${configs[@]}"; do
+        dir="$out/$(run_of "$config")/seed-$seed"
         if [ "$config" = best ] || [ "$config" = both ]; then
             ckpt="$dir/fraud_model_best.safetensors"
         else
             ckpt="$dir/fraud_model_at_epoch_$epochs.safetensors"
         fi
-        "$bin" evaluate --checkpoint "$ckpt" --data "$data" --split test > "$dir.test.txt"
-        epoch=$(sed -n 's/^Checkpoint .*(epoch \([0-9]*\),.*/\1/p' "$dir.test.txt")
-        ap=$(sed -n 's/^Average precision.*: //p' "$dir.test.txt")
-        auc=$(sed -n 's/^ROC AUC: //p' "$dir.test.txt")
-        recall=$(sed -n 's/^  precision: .*recall: \([0-9.]*\).*/\1/p' "$dir.test.txt")
-        fp=$(sed -n 's/^  tp: [0-9]*  fp: \([0-9]*\).*/\1/p' "$dir.test.txt")
+        "$bin" evaluate --checkpoint "$ckpt" --data "$data" --split test > "$dir.$config.test.txt"
+        epoch=$(sed -n 's/^Checkpoint .*(epoch \([0-9]*\),.*/\1/p' "$dir.$config.test.txt")
+        ap=$(sed -n 's/^Average precision.*: //p' "$dir.$config.test.txt")
+        auc=$(sed -n 's/^ROC AUC: //p' "$dir.$config.test.txt")
+        recall=$(sed -n 's/^  precision: .*recall: \([0-9.]*\).*/\1/p' "$dir.$config.test.txt")
+        fp=$(sed -n 's/^  tp: [0-9]*  fp: \([0-9]*\).*/\1/p' "$dir.$config.test.txt")
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$seed" "$ap" "$auc" "$recall" "$fp" \
             "$epoch" | tee -a "$results"
     done
@@ -108,8 +111,8 @@ for c in configs:
 PY
 
 echo
-echo "Seed 1, validation AP per epoch: raw weights (plain run) and their average (ema run):"
-python3 - "$out/plain/seed-1.csv" "$out/ema/seed-1.csv" <<'PY'
+echo "Seed 1, validation AP per epoch: raw weights (the run without --ema) and their average (the --ema run):"
+python3 - "$out/raw/seed-1.csv" "$out/ema/seed-1.csv" <<'PY'
 import csv, sys
 raw = {r["epoch"]: r["val_auc_pr"] for r in csv.DictReader(open(sys.argv[1]))}
 ema = {r["epoch"]: r["val_auc_pr"] for r in csv.DictReader(open(sys.argv[2]))}
@@ -118,7 +121,7 @@ for e in sorted(raw, key=int):
     f = lambda v: f"{float(v):8.4f}" if v not in ("", "undefined") else f"{v:>8}"
     print(f"{e:>5} {f(raw[e])} {f(ema.get(e, ''))}")
 PY
-"$bin" plot --compare "raw weights=$out/plain/seed-1.csv" \
+"$bin" plot --compare "raw weights=$out/raw/seed-1.csv" \
     --compare "EMA 0.99=$out/ema/seed-1.csv" --out-dir "$out/plots" > /dev/null
 echo "Curves: $out/plots/val_auc_pr.png and .svg"
 echo "finished: $(date -u +%FT%TZ)" | tee -a "$out/run.txt"
