@@ -35,6 +35,10 @@ fn plain_copy(gz: &Path) -> PathBuf {
 
 fn bench(c: &mut Criterion) {
     let Some(gz) = real_data() else {
+        assert!(
+            std::env::var("FRAUDNET_REQUIRE_DATA").as_deref() != Ok("1"),
+            "FRAUDNET_REQUIRE_DATA=1 but ../shared/data/creditcard.csv.gz is absent"
+        );
         eprintln!("skipping: ../shared/data/creditcard.csv.gz is absent");
         return;
     };

@@ -8,7 +8,7 @@
 //! so the figure excludes the disk.
 //!
 //! Run: `cargo bench --bench predict`. Skips, saying why, when `../shared/data/creditcard.csv.gz`
-//! is absent.
+//! is absent, and fails instead when `FRAUDNET_REQUIRE_DATA=1`.
 
 use std::path::Path;
 
@@ -22,6 +22,11 @@ use ndarray::Array1;
 fn bench_predict(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/creditcard.csv.gz");
     if !path.exists() {
+        assert!(
+            std::env::var("FRAUDNET_REQUIRE_DATA").as_deref() != Ok("1"),
+            "FRAUDNET_REQUIRE_DATA=1 but the real data set {} is absent",
+            path.display()
+        );
         eprintln!(
             "skipping the predict benchmark: the real data set {} is absent",
             path.display()
