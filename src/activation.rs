@@ -82,28 +82,32 @@ impl Activation {
         }
     }
 
-    /// Applies [`Activation::value`] to every element of `values` in place, with the choice of
-    /// function made once outside the loop (the fused epilogue's hot path).
+    /// [`Activation::value`] of every element of `z`, as a new array; the choice of function is
+    /// made once outside the loop (the fused epilogue's hot path, on one row of a block).
+    ///
+    /// Out of place on purpose: written in place (`*v = relu(*v)`), the compiler turns ReLU's
+    /// select into a masked store of the zeros (`vmaskmovps`), which is slow on AMD processors
+    /// and stalls the next load of the same values; a new array is written with plain stores.
     #[inline(always)]
-    pub fn apply_in_place<F: NdFloat>(self, values: &mut [F]) {
+    pub fn values_of<F: NdFloat, const N: usize>(self, z: &[F; N]) -> [F; N] {
         match self {
-            Activation::Identity => {}
-            Activation::Relu => values.iter_mut().for_each(|v| *v = relu(*v)),
-            Activation::Sigmoid => values.iter_mut().for_each(|v| *v = sigmoid(*v)),
-            Activation::Tanh => values.iter_mut().for_each(|v| *v = v.tanh()),
+            Activation::Identity => *z,
+            Activation::Relu => std::array::from_fn(|j| relu(z[j])),
+            Activation::Sigmoid => std::array::from_fn(|j| sigmoid(z[j])),
+            Activation::Tanh => std::array::from_fn(|j| z[j].tanh()),
         }
     }
 
-    /// Replaces every `dy` in `grads` by [`Activation::gradient`]`(dy, y)` with `y` taken from
-    /// `outputs`, the choice of function made once outside the loop.
+    /// [`Activation::gradient`] of every pair `(dy[j], y[j])`, as a new array, the choice of
+    /// function made once outside the loop; out of place for the reason given at
+    /// [`Activation::values_of`].
     #[inline(always)]
-    pub fn gradient_in_place<F: NdFloat>(self, grads: &mut [F], outputs: &[F]) {
-        let pairs = grads.iter_mut().zip(outputs);
+    pub fn gradients_of<F: NdFloat, const N: usize>(self, dy: &[F; N], y: &[F; N]) -> [F; N] {
         match self {
-            Activation::Identity => {}
-            Activation::Relu => pairs.for_each(|(g, &y)| *g = relu_gradient(*g, y)),
-            Activation::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (F::one() - y)),
-            Activation::Tanh => pairs.for_each(|(g, &y)| *g *= F::one() - y * y),
+            Activation::Identity => *dy,
+            Activation::Relu => std::array::from_fn(|j| relu_gradient(dy[j], y[j])),
+            Activation::Sigmoid => std::array::from_fn(|j| dy[j] * (y[j] * (F::one() - y[j]))),
+            Activation::Tanh => std::array::from_fn(|j| dy[j] * (F::one() - y[j] * y[j])),
         }
     }
 }

@@ -113,62 +113,63 @@ impl<'a, F: NdFloat> EpilogueOps<'a, F> {
         v
     }
 
-    /// Applies the operations to an `MR × NR` block whose top-left element is `C[i0, j0]`, of
-    /// which the first `ni` rows and `nj` columns lie inside `C`.
+    /// The operations applied to an `MR × NR` block whose top-left element is `C[i0, j0]`, of
+    /// which the first `ni` rows and `nj` columns lie inside `C`; returned as a new block (the
+    /// values outside those rows and columns are copied unchanged and never stored).
+    ///
+    /// A full-width block (`nj = NR`) is computed a row at a time with whole-row operations,
+    /// writing each row's result as a new array ([`Activation::values_of`] says why not in
+    /// place); an edge block, or a product computed transposed (`row_bias`), element by element
+    /// through [`Self::apply_one`]. Both apply the same operations in the same order.
     #[inline(always)]
     pub(super) fn apply_block(
         &self,
-        acc: &mut [[F; NR]; MR],
+        acc: &[[F; NR]; MR],
         i0: usize,
         ni: usize,
         j0: usize,
         nj: usize,
-    ) {
-        if let Some(bias) = self.col_bias {
-            for row in acc.iter_mut() {
-                for (v, &b) in row.iter_mut().zip(&bias[j0..j0 + nj]) {
-                    *v += b;
+    ) -> [[F; NR]; MR] {
+        let mut out = *acc;
+        if nj < NR || self.row_bias.is_some() {
+            for (i, row) in out.iter_mut().enumerate().take(ni) {
+                for (j, v) in row.iter_mut().enumerate().take(nj) {
+                    *v = self.apply_one(acc[i][j], i0 + i, j0 + j);
                 }
             }
+            return out;
         }
-        if let Some(bias) = self.row_bias {
-            for (row, &b) in acc.iter_mut().zip(&bias[i0..i0 + ni]) {
-                for v in row.iter_mut() {
-                    *v += b;
-                }
-            }
-        }
-        if self.activation != Activation::Identity {
-            for row in acc.iter_mut() {
-                self.activation.apply_in_place(row);
-            }
-        }
-        if self.mask.is_none() && self.gradient_of.is_none() {
-            return;
-        }
-        for (i, row) in acc.iter_mut().enumerate().take(ni) {
+        for (i, out_row) in out.iter_mut().enumerate().take(ni) {
             let r = i0 + i;
-            let row = &mut row[..nj];
+            let mut v = acc[i];
+            if let Some(bias) = self.col_bias {
+                for (v, &b) in v.iter_mut().zip(&bias[j0..j0 + NR]) {
+                    *v += b;
+                }
+            }
+            v = self.activation.values_of(&v);
             if let Some(mask) = &self.mask {
-                match contiguous_row(mask, r, j0, nj) {
-                    Some(m) => row.iter_mut().zip(m).for_each(|(v, &m)| *v *= m),
-                    // SAFETY: (r, j0 + j) lies in C, and the epilogue views are C's shape.
-                    None => row
-                        .iter_mut()
-                        .enumerate()
-                        .for_each(|(j, v)| *v *= unsafe { *mask.uget((r, j0 + j)) }),
+                let m = row_of(mask, r, j0);
+                for (v, m) in v.iter_mut().zip(m) {
+                    *v *= m;
                 }
             }
             if let Some((activation, output)) = &self.gradient_of {
-                match contiguous_row(output, r, j0, nj) {
-                    Some(ys) => activation.gradient_in_place(row, ys),
-                    // SAFETY: as above.
-                    None => row.iter_mut().enumerate().for_each(|(j, v)| {
-                        *v = activation.gradient(*v, unsafe { *output.uget((r, j0 + j)) })
-                    }),
-                }
+                v = activation.gradients_of(&v, &row_of(output, r, j0));
             }
+            *out_row = v;
         }
+        out
+    }
+}
+
+/// `view[r, j0 .. j0 + NR]` as an array: one load of a contiguous row, else element by element.
+#[inline(always)]
+fn row_of<F: NdFloat>(view: &ArrayView2<F>, r: usize, j0: usize) -> [F; NR] {
+    match contiguous_row(view, r, j0, NR) {
+        Some(row) => row.try_into().expect("NR values"),
+        // SAFETY: the caller passes a row and NR columns inside the view (C's shape).
+        None => std::array::from_fn(|j| unsafe { *view.uget((r, j0 + j)) }),
     }
 }
 

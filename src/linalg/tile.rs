@@ -177,7 +177,7 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
                     )
                 };
                 if last {
-                    self.ops.apply_block(&mut acc, i0, ni, j0, nj);
+                    acc = self.ops.apply_block(&acc, i0, ni, j0, nj);
                 }
                 // SAFETY: as above.
                 unsafe { self.store(&acc, i0, ni, j0, nj) };
@@ -215,7 +215,7 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
                 // SAFETY: both panels hold kc steps of MR (A) and NR (B) readable values.
                 unsafe { micro_kernel::<F, FMA>(kc, a_panel, b_panel, &mut acc) };
                 if last {
-                    self.ops.apply_block(&mut acc, i0, ni, j0, nj);
+                    acc = self.ops.apply_block(&acc, i0, ni, j0, nj);
                 }
                 // SAFETY: as above.
                 unsafe { self.store(&acc, i0, ni, j0, nj) };
