@@ -1,12 +1,12 @@
-//! The epilogue as the product applies it: to an `MR × NR` block of accumulators before it is
-//! stored ([`EpilogueOps::apply_block`]), or to one element of the single-column loop
-//! ([`EpilogueOps::apply_one`]). Both run the same scalar operations in the same order — bias,
+//! The epilogue as the product applies it: to a row of an `MR × NR` block of accumulators as it
+//! is stored ([`EpilogueOps::apply_row`]), or to one element (edge blocks and the single-column
+//! loop, [`EpilogueOps::apply_one`]). Both run the same scalar operations in the same order — bias,
 //! activation, mask, activation gradient — so every road through the product gives the same
 //! bits.
 
 use ndarray::{ArrayView2, NdFloat};
 
-use super::{Epilogue, MR, NR};
+use super::{Epilogue, NR};
 use crate::activation::Activation;
 
 /// An [`Epilogue`] in the form the tiles apply it: a bias along columns (or, for a product
@@ -113,53 +113,36 @@ impl<'a, F: NdFloat> EpilogueOps<'a, F> {
         v
     }
 
-    /// The operations applied to an `MR × NR` block whose top-left element is `C[i0, j0]`, of
-    /// which the first `ni` rows and `nj` columns lie inside `C`; returned as a new block (the
-    /// values outside those rows and columns are copied unchanged and never stored).
-    ///
-    /// A full-width block (`nj = NR`) is computed a row at a time with whole-row operations,
-    /// writing each row's result as a new array ([`Activation::values_of`] says why not in
-    /// place); an edge block, or a product computed transposed (`row_bias`), element by element
-    /// through [`Self::apply_one`]. Both apply the same operations in the same order.
+    /// Whether [`Self::apply_row`] serves a block `nj` columns wide: a full-width block of a
+    /// product not computed transposed (no `row_bias`). Other blocks go element by element
+    /// through [`Self::apply_one`].
     #[inline(always)]
-    pub(super) fn apply_block(
-        &self,
-        acc: &[[F; NR]; MR],
-        i0: usize,
-        ni: usize,
-        j0: usize,
-        nj: usize,
-    ) -> [[F; NR]; MR] {
-        let mut out = *acc;
-        if nj < NR || self.row_bias.is_some() {
-            for (i, row) in out.iter_mut().enumerate().take(ni) {
-                for (j, v) in row.iter_mut().enumerate().take(nj) {
-                    *v = self.apply_one(acc[i][j], i0 + i, j0 + j);
-                }
+    pub(super) fn by_rows(&self, nj: usize) -> bool {
+        nj == NR && self.row_bias.is_none()
+    }
+
+    /// The operations applied to `C[r, j0 .. j0 + NR]`, whose accumulated sums are `acc`:
+    /// the same scalar operations in the same order as [`Self::apply_one`], on a whole row at
+    /// a time. The result is a new array that the caller stores into `C`:
+    /// [`Activation::values_of`] says why nothing is written back in place.
+    #[inline(always)]
+    pub(super) fn apply_row(&self, acc: [F; NR], r: usize, j0: usize) -> [F; NR] {
+        let mut v = acc;
+        if let Some(bias) = self.col_bias {
+            for (v, &b) in v.iter_mut().zip(&bias[j0..j0 + NR]) {
+                *v += b;
             }
-            return out;
         }
-        for (i, out_row) in out.iter_mut().enumerate().take(ni) {
-            let r = i0 + i;
-            let mut v = acc[i];
-            if let Some(bias) = self.col_bias {
-                for (v, &b) in v.iter_mut().zip(&bias[j0..j0 + NR]) {
-                    *v += b;
-                }
+        v = self.activation.values_of(&v);
+        if let Some(mask) = &self.mask {
+            for (v, m) in v.iter_mut().zip(row_of(mask, r, j0)) {
+                *v *= m;
             }
-            v = self.activation.values_of(&v);
-            if let Some(mask) = &self.mask {
-                let m = row_of(mask, r, j0);
-                for (v, m) in v.iter_mut().zip(m) {
-                    *v *= m;
-                }
-            }
-            if let Some((activation, output)) = &self.gradient_of {
-                v = activation.gradients_of(&v, &row_of(output, r, j0));
-            }
-            *out_row = v;
         }
-        out
+        if let Some((activation, output)) = &self.gradient_of {
+            v = activation.gradients_of(&v, &row_of(output, r, j0));
+        }
+        v
     }
 }
 

@@ -176,11 +176,14 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
                         p0 > 0,
                     )
                 };
-                if last {
-                    acc = self.ops.apply_block(&acc, i0, ni, j0, nj);
-                }
                 // SAFETY: as above.
-                unsafe { self.store(&acc, i0, ni, j0, nj) };
+                unsafe {
+                    if last {
+                        self.store_applied(&acc, i0, ni, j0, nj)
+                    } else {
+                        self.store(&acc, i0, ni, j0, nj)
+                    }
+                };
             }
         }
     }
@@ -214,11 +217,14 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
                 }
                 // SAFETY: both panels hold kc steps of MR (A) and NR (B) readable values.
                 unsafe { micro_kernel::<F, FMA>(kc, a_panel, b_panel, &mut acc) };
-                if last {
-                    acc = self.ops.apply_block(&acc, i0, ni, j0, nj);
-                }
                 // SAFETY: as above.
-                unsafe { self.store(&acc, i0, ni, j0, nj) };
+                unsafe {
+                    if last {
+                        self.store_applied(&acc, i0, ni, j0, nj)
+                    } else {
+                        self.store(&acc, i0, ni, j0, nj)
+                    }
+                };
             }
         }
     }
@@ -250,6 +256,46 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
                 for (j, v) in row.iter().enumerate().take(nj) {
                     // SAFETY: guaranteed by the caller.
                     unsafe { *self.c_elem(i0 + i, j0 + j) = *v };
+                }
+            }
+        }
+    }
+
+    /// Stores the block with the epilogue applied on the way: a row at a time for a full-width
+    /// block ([`EpilogueOps::apply_row`]), else element by element. Reading `acc` and writing
+    /// `C` (two different places) lets the compiler use plain vector stores.
+    ///
+    /// # Safety
+    /// As [`Self::store`].
+    unsafe fn store_applied(
+        &self,
+        acc: &[[F; NR]; MR],
+        i0: usize,
+        ni: usize,
+        j0: usize,
+        nj: usize,
+    ) {
+        if !self.ops.by_rows(nj) {
+            for (i, row) in acc.iter().enumerate().take(ni) {
+                for (j, &v) in row.iter().enumerate().take(nj) {
+                    // SAFETY: guaranteed by the caller.
+                    unsafe { *self.c_elem(i0 + i, j0 + j) = self.ops.apply_one(v, i0 + i, j0 + j) };
+                }
+            }
+            return;
+        }
+        for (i, &row) in acc.iter().enumerate().take(ni) {
+            let v = self.ops.apply_row(row, i0 + i, j0);
+            if self.c_strides.1 == 1 {
+                // SAFETY: guaranteed by the caller; the row's NR values are contiguous.
+                copy_short(
+                    unsafe { std::slice::from_raw_parts_mut(self.c_elem(i0 + i, j0), NR) },
+                    &v,
+                );
+            } else {
+                for (j, v) in v.into_iter().enumerate() {
+                    // SAFETY: guaranteed by the caller.
+                    unsafe { *self.c_elem(i0 + i, j0 + j) = v };
                 }
             }
         }
