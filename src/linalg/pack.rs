@@ -138,9 +138,22 @@ pub(super) fn pack_a<F: NdFloat>(
         if ni < MR {
             panel.fill(F::zero());
         }
-        if cs == 1 {
-            // Rows of A are contiguous (A = x or dy): read each row once, scatter it into
-            // the panel with stride MR.
+        if cs == 1 && ni == MR {
+            // Rows of A are contiguous (A = x or dz) and the panel is full: write the panel in
+            // order, MR values per step of k, one from each of the MR rows (six sequential
+            // read streams; the order `matrixmultiply`'s packing uses).
+            // SAFETY: rows i0 .. i0 + MR ≤ m and columns p0 .. p0 + kc ≤ k lie inside `a`.
+            let rows: [&[F]; MR] =
+                std::array::from_fn(|i| unsafe { std::slice::from_raw_parts(at(i0 + i, p0), kc) });
+            for (p, col) in panel.chunks_exact_mut(MR).enumerate() {
+                for (dst, row) in col.iter_mut().zip(&rows) {
+                    // SAFETY: p < kc, the length of every row slice.
+                    *dst = unsafe { *row.get_unchecked(p) };
+                }
+            }
+        } else if cs == 1 {
+            // Rows of A are contiguous, the panel is the tile's last and short: read each row
+            // once, scatter it into the panel with stride MR.
             for i in 0..ni {
                 // SAFETY: row i0 + i < m and columns p0 .. p0 + kc ≤ k lie inside `a`.
                 let row = unsafe { std::slice::from_raw_parts(at(i0 + i, p0), kc) };
