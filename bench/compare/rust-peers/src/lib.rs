@@ -222,23 +222,29 @@ pub fn validation_loss(probs: &[f32], targets: &[f32]) -> f64 {
     sum / probs.len() as f64
 }
 
-/// One epoch's log line on stderr, in `torch_ref.py`'s format.
+/// Ends an epoch begun at `started`: the validation loss and counts of `val_probs`, the epoch's
+/// seconds (measured here, before the log line and the caller's checkpoint), and the log line on
+/// stderr in `torch_ref.py`'s format. `train_loss` is the mean training loss. Returns the seconds.
 #[allow(clippy::too_many_arguments)]
-pub fn log_epoch(
+pub fn end_epoch(
     epoch: usize,
     epochs: usize,
     steps: usize,
-    seconds: f64,
-    loss: f64,
+    started: std::time::Instant,
+    train_loss: f64,
     train: Counts,
-    val_loss: f64,
-    val: Counts,
-) {
+    val_probs: &[f32],
+    data: &Data,
+) -> f64 {
+    let val_loss = validation_loss(val_probs, &data.val_y);
+    let val = Counts::of(val_probs, &data.val_y);
+    let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "Epoch {epoch}/{epochs} {steps}/{steps} - {seconds:.2}s - loss: {loss:.4e} - fn: {} - fp: {} - tn: {} - tp: {} - \
+        "Epoch {epoch}/{epochs} {steps}/{steps} - {seconds:.2}s - loss: {train_loss:.4e} - fn: {} - fp: {} - tn: {} - tp: {} - \
          val_loss: {val_loss:.4e} - val_fn: {} - val_fp: {} - val_tn: {} - val_tp: {}",
         train.fn_, train.fp, train.tn, train.tp, val.fn_, val.fp, val.tn, val.tp
     );
+    seconds
 }
 
 /// What the whole run measured, for the `RESULT {json}` line.

@@ -183,20 +183,16 @@ fn main() -> Result<()> {
                 .expect("f32 probabilities");
             val_probs.extend(p);
         }
-        let val_loss = rust_peers::validation_loss(&val_probs, &data.val_y);
-        let val = Counts::of(&val_probs, &data.val_y);
-        let seconds = started.elapsed().as_secs_f64();
-        epoch_seconds.push(seconds);
-        rust_peers::log_epoch(
+        epoch_seconds.push(rust_peers::end_epoch(
             epoch,
             args.epochs,
             steps,
-            seconds,
+            started,
             loss_sum / n as f64,
             train,
-            val_loss,
-            val,
-        );
+            &val_probs,
+            &data,
+        ));
         if let Some(dir) = &args.checkpoint_dir {
             checkpoint(dir, epoch, &model, &optim)?;
         }
