@@ -11,39 +11,31 @@ use super::kernel::{Operand, micro_kernel};
 use super::pack::{PACKED_A, PACKED_B, cast_slice, copy_short, pack_a, pack_b, scratch};
 use super::{KC, MC, MC_SHORT, MR, NR, SendPtr, baseline_kernel, fma_available};
 
-/// Rows and columns of `C` per parallel tile for an `m × k` by `k × n` product of `bytes`-byte
-/// values; the tile sizes never change the result, only the speed. Aim for at least four tiles
-/// per thread, so a slow tile does not leave a core idle:
+/// Rows and columns of `C` per parallel tile for an `m × n` product; the tile sizes never change
+/// the result, only the speed. Aim for at least four tiles per thread, so a slow tile does not
+/// leave a core idle:
 ///
-/// - a tall `C` whose packed `B` fits in half the L2 cache (the forward and input-gradient
-///   products: `m` = the batch, `B` a weight matrix) is cut into tiles of whole rows, at most
-///   [`MC`] rows each;
-/// - otherwise (the weight gradients `dW = xᵀ·dz`, with few rows and `B = dz` of 2 MB; a large
-///   square), thin row tiles would each stream the whole of `B` from memory for a few kernel
-///   calls per panel. Such tiles are up to [`MC_SHORT`] rows high, BLIS's `MC` for Zen, so
-///   each `B` panel in the L1 cache serves up to 24 kernel calls, and are cut by columns into
-///   enough tiles, a multiple of the thread count where the columns allow.
-fn tile_shape(m: usize, k: usize, n: usize, bytes: usize) -> (usize, usize) {
+/// - a tall `C` (the forward and input-gradient products, `m` = the batch) is cut into tiles of
+///   whole rows of at most [`MC`] rows: its `B` (a weight matrix) stays in the L2 cache anyway;
+/// - a short `C` (the weight gradients `dW = xᵀ·dz`, `m` = a layer's inputs, `k` = the batch)
+///   has too few rows for that. Cutting it into thin row tiles made each tile stream the whole
+///   of `B` (`dz`, 2 MB) from memory for a few kernel calls per panel; instead its tiles are
+///   up to [`MC_SHORT`] rows high, BLIS's `MC` for Zen, and as many columns wide as make enough
+///   tiles, so each `B` panel in the L1 cache serves up to 24 kernel calls.
+fn tile_shape(m: usize, n: usize) -> (usize, usize) {
     let threads = rayon::current_num_threads().max(1);
     let wanted = 4 * threads;
     let panels = m.div_ceil(MR);
     let n_panels = n.div_ceil(NR).max(1);
-    if m.div_ceil(MC) >= wanted && k * n_panels * NR * bytes <= L2_BYTES / 2 {
+    if m.div_ceil(MC) >= wanted {
         let row_panels = panels.div_ceil(wanted).clamp(1, MC / MR);
         return (row_panels * MR, n_panels * NR);
     }
     let row_tiles = panels.div_ceil(MC_SHORT / MR).max(1);
     let mc = panels.div_ceil(row_tiles).max(1) * MR;
-    let row_tiles = m.div_ceil(mc).max(1);
-    let mut col_tiles = wanted.div_ceil(row_tiles).clamp(1, n_panels);
-    while !(row_tiles * col_tiles).is_multiple_of(threads) && col_tiles < n_panels {
-        col_tiles += 1;
-    }
+    let col_tiles = wanted.div_ceil(row_tiles).clamp(1, n_panels);
     (mc, n_panels.div_ceil(col_tiles) * NR)
 }
-
-/// The L2 cache per core the tiles are sized for: 512 KiB on Zen 2–4 and recent Intel cores.
-const L2_BYTES: usize = 512 * 1024;
 
 /// The tiled, parallel product with its epilogue.
 pub(super) fn product<'a, 'e, F: NdFloat>(
@@ -55,7 +47,7 @@ pub(super) fn product<'a, 'e, F: NdFloat>(
     let (m, n) = c.dim();
     let use_fma = fma_available();
     let n_panels = n.div_ceil(NR);
-    let (mc, nc) = tile_shape(m, a.ncols(), n, std::mem::size_of::<F>());
+    let (mc, nc) = tile_shape(m, n);
     PACKED_B.with_borrow_mut(|packed_b| {
         pack_b(b, packed_b);
         let packed_b: &[F] = cast_slice(packed_b);
