@@ -5,9 +5,7 @@ mod common;
 
 use common::{bits, pool, random};
 use fraudnet::activation::Activation;
-use fraudnet::linalg::{
-    self, Epilogue, KC, MC, MC_SHORT, MR, NR, matmul, matmul_into, matmul_naive,
-};
+use fraudnet::linalg::{self, Epilogue, KC, MC, MR, NC, NR, matmul, matmul_into, matmul_naive};
 use ndarray::{Array2, s};
 
 /// Largest |c - r| / (Σₖ |a||b| + tiny): the error bound of a length-k sum is about k·ε times
@@ -37,7 +35,7 @@ const SIZES: [usize; 13] = [
     NR + 1,
     17,
     MC + 1,
-    MC_SHORT + 1,
+    NC + 1,
 ];
 
 #[test]

@@ -75,9 +75,8 @@ pub const NR: usize = 16;
 pub const KC: usize = 256;
 /// Rows of `C` in one parallel tile (a multiple of [`MR`]).
 pub const MC: usize = 48;
-/// Rows of `C` in one parallel tile of a short product (few rows, long `k`: the weight
-/// gradients), a multiple of [`MR`]: BLIS's sgemm `MC` for Zen (`bli_cntx_init_zen.c`).
-pub const MC_SHORT: usize = 144;
+/// Columns of `C` in one parallel tile (a multiple of [`NR`]).
+pub const NC: usize = 128;
 
 /// What to do to each element of `C = A·B` as it is stored, fused into the product so the
 /// result is written once.

@@ -9,32 +9,21 @@ use super::epilogue::EpilogueOps;
 use super::kernel::micro_kernel_f32_fma;
 use super::kernel::{Operand, micro_kernel};
 use super::pack::{PACKED_A, PACKED_B, cast_slice, copy_short, pack_a, pack_b, scratch};
-use super::{KC, MC, MC_SHORT, MR, NR, SendPtr, baseline_kernel, fma_available};
+use super::{KC, MC, MR, NC, NR, SendPtr, baseline_kernel, fma_available};
 
-/// Rows and columns of `C` per parallel tile for an `m × n` product; the tile sizes never change
-/// the result, only the speed. Aim for at least four tiles per thread, so a slow tile does not
-/// leave a core idle:
-///
-/// - a tall `C` (the forward and input-gradient products, `m` = the batch) is cut into tiles of
-///   whole rows of at most [`MC`] rows: its `B` (a weight matrix) stays in the L2 cache anyway;
-/// - a short `C` (the weight gradients `dW = xᵀ·dz`, `m` = a layer's inputs, `k` = the batch)
-///   has too few rows for that. Cutting it into thin row tiles made each tile stream the whole
-///   of `B` (`dz`, 2 MB) from memory for a few kernel calls per panel; instead its tiles are
-///   up to [`MC_SHORT`] rows high, BLIS's `MC` for Zen, and as many columns wide as make enough
-///   tiles, so each `B` panel in the L1 cache serves up to 24 kernel calls.
+/// Rows and columns of `C` per parallel tile for an `m × n` product: whole rows of `C` when
+/// they are few enough to keep each tile's packed `A` in cache and there are enough row tiles
+/// to share among the threads; the tile sizes never change the result, only the speed.
 fn tile_shape(m: usize, n: usize) -> (usize, usize) {
     let threads = rayon::current_num_threads().max(1);
-    let wanted = 4 * threads;
     let panels = m.div_ceil(MR);
-    let n_panels = n.div_ceil(NR).max(1);
-    if m.div_ceil(MC) >= wanted {
-        let row_panels = panels.div_ceil(wanted).clamp(1, MC / MR);
-        return (row_panels * MR, n_panels * NR);
-    }
-    let row_tiles = panels.div_ceil(MC_SHORT / MR).max(1);
-    let mc = panels.div_ceil(row_tiles).max(1) * MR;
-    let col_tiles = wanted.div_ceil(row_tiles).clamp(1, n_panels);
-    (mc, n_panels.div_ceil(col_tiles) * NR)
+    // Aim for at least four tiles per thread so a slow tile does not leave a core idle.
+    let row_panels = panels.div_ceil(4 * threads).clamp(1, MC / MR);
+    let mc = row_panels * MR;
+    let row_tiles = m.div_ceil(mc);
+    let col_tiles_wanted = (4 * threads).div_ceil(row_tiles).max(1);
+    let nc = n.div_ceil(col_tiles_wanted).div_ceil(NR).max(1) * NR;
+    (mc, nc.min(NC.max(n.div_ceil(NR) * NR)))
 }
 
 /// The tiled, parallel product with its epilogue.
