@@ -42,10 +42,16 @@ pub fn model_bytes(architecture: &Architecture, bytes_per_value: u128) -> Option
 }
 
 /// Bytes a training run needs besides its data: the parameters, their gradients and Adam's two
-/// moments (4 copies in f32), plus, for a batch of `batch_size` rows, each layer's output,
-/// dropout mask and gradient (3 buffers of f32 per activation).
-pub fn training_bytes(architecture: &Architecture, batch_size: usize) -> Option<u128> {
-    let params = model_bytes(architecture, 4)?.checked_mul(4)?;
+/// moments (4 copies in f32; 5 with the weights' moving average, `with_ema`), plus, for a batch
+/// of `batch_size` rows, each layer's output, dropout mask and gradient (3 buffers of f32 per
+/// activation).
+pub fn training_bytes(
+    architecture: &Architecture,
+    batch_size: usize,
+    with_ema: bool,
+) -> Option<u128> {
+    let copies = if with_ema { 5 } else { 4 };
+    let params = model_bytes(architecture, 4)?.checked_mul(copies)?;
     let activations = row_width(architecture)?
         .checked_mul(batch_size as u128)?
         .checked_mul(3 * 4)?;

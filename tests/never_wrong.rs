@@ -356,6 +356,23 @@ fn parameter_counts_do_not_overflow() {
     assert_eq!(sizes::gigabytes(12_000_000_000_000), "12,000");
 }
 
+#[test]
+fn the_memory_check_counts_the_weights_average() {
+    // The reference model at batch 2048: 139,777 parameters in 4 f32 copies (weights,
+    // gradients, Adam's m and v), a fifth with --ema, and 3 f32 buffers per activation value
+    // (30 + 256·3 + 1 per row).
+    let arch = Architecture::reference();
+    let activations = 2048 * (30 + 3 * 256 + 1) * 3 * 4;
+    assert_eq!(
+        sizes::training_bytes(&arch, 2048, false),
+        Some(4 * 4 * 139_777 + activations)
+    );
+    assert_eq!(
+        sizes::training_bytes(&arch, 2048, true),
+        Some(5 * 4 * 139_777 + activations)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kind 4: every printed threshold can be passed back, at both ends.
 

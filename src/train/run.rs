@@ -127,7 +127,11 @@ pub fn run(
     crate::sizes::check_memory(
         "hidden",
         "training this model",
-        crate::sizes::training_bytes(&architecture, settings.config.batch_size),
+        crate::sizes::training_bytes(
+            &architecture,
+            settings.config.batch_size,
+            settings.config.ema.is_some(),
+        ),
     )?;
     let mut config = settings.config.clone();
     config.data_source = source;
@@ -347,7 +351,7 @@ pub fn check_settings(settings: &RunSettings) -> Result<()> {
     crate::sizes::check_memory(
         "hidden",
         "training this model",
-        crate::sizes::training_bytes(&smallest, config.batch_size),
+        crate::sizes::training_bytes(&smallest, config.batch_size, config.ema.is_some()),
     )?;
     Ok(())
 }
