@@ -25,8 +25,9 @@ use crate::model::{ForwardPass, Mode, Sequential};
 pub const CHUNK_ROWS: usize = 8192;
 
 /// One chunk's standardised features and the forward pass's activations, kept per thread and
-/// reused from chunk to chunk: a fresh 8,192-row pass would map (and the kernel zero) about
-/// 25 MB of new pages per chunk, 3.6 % of a `predict` profile.
+/// reused from chunk to chunk and from call to call ([`Scorer::logits`] runs once per block of
+/// a streamed file): a fresh 8,192-row pass would map (and the kernel zero) about 25 MB of new
+/// pages per chunk, 3.6 % of a `predict` profile.
 #[derive(Default)]
 struct ChunkBuffers {
     standardized: Array2<f32>,
@@ -109,9 +110,11 @@ impl Scorer {
     /// If `x` does not have one column per feature of the model.
     pub fn logits(&self, x: ArrayView2<f32>, path: &Path, first_row: u64) -> Result<Vec<f32>> {
         let mut logits = Vec::with_capacity(x.nrows());
+        // This thread's buffers for the whole call (an error drops them; the next call makes
+        // new ones).
+        let mut buffers = BUFFERS.take();
         for (c, chunk) in x.axis_chunks_iter(Axis(0), CHUNK_ROWS).enumerate() {
             let chunk_first = first_row + (c * CHUNK_ROWS) as u64;
-            let mut buffers = BUFFERS.with_borrow_mut(std::mem::take);
             let standardized = &mut buffers.standardized;
             if standardized.dim() != chunk.dim() {
                 *standardized = Array2::zeros(chunk.dim());
@@ -155,8 +158,8 @@ impl Scorer {
                 });
             }
             logits.extend(chunk_logits.iter());
-            BUFFERS.set(buffers);
         }
+        BUFFERS.set(buffers);
         Ok(logits)
     }
 }

@@ -90,7 +90,7 @@ fn gemv_lanes_fma<F: NdFloat>(
 /// `A` = the last hidden activations): eight values of each row are loaded as one vector, the
 /// 8 × 8 block is transposed in registers (the standard `unpack`/`shuffle`/`permute2f128`
 /// sequence), and each of its columns is added to the eight rows' sums with one vector FMA. Lane
-/// `r` of the sums still takes the steps `p = 0, 1, …` of row `i0 + r` in order, one fused
+/// `r` of the sums still takes the steps `p = 0, 1, …` of row `r` in order, one fused
 /// multiply-add each, so the result is [`gemv_lanes`]'s bit for bit; the steps past the last
 /// multiple of 8 run as there.
 ///
@@ -115,7 +115,7 @@ unsafe fn gemv_rows_f32_fma(
     let mut sums = unsafe { _mm256_loadu_ps(acc.as_ptr()) };
     let full = k / 8 * 8;
     for p in (0..full).step_by(8) {
-        // SAFETY: columns p .. p + 8 ≤ k of rows i0 .. i0 + 8 lie in `a` (the caller).
+        // SAFETY: columns p .. p + 8 ≤ k of the 8 rows lie in `a` (the caller).
         let [r0, r1, r2, r3, r4, r5, r6, r7] =
             std::array::from_fn(|r| unsafe { _mm256_loadu_ps(row(r).add(p)) });
         let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
@@ -149,7 +149,7 @@ unsafe fn gemv_rows_f32_fma(
     unsafe { _mm256_storeu_ps(acc.as_mut_ptr(), sums) };
     for p in full..k {
         for (r, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: column p < k of row i0 + r lies in `a`.
+            // SAFETY: column p < k of row r lies in `a`.
             *acc = unsafe { *row(r).add(p) }.mul_add(b_at(p), *acc);
         }
     }

@@ -177,13 +177,7 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
                     )
                 };
                 // SAFETY: as above.
-                unsafe {
-                    if last {
-                        self.store_applied(&acc, i0, ni, j0, nj)
-                    } else {
-                        self.store(&acc, i0, ni, j0, nj)
-                    }
-                };
+                unsafe { self.store(&acc, i0, ni, j0, nj, last) };
             }
         }
     }
@@ -218,13 +212,7 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
                 // SAFETY: both panels hold kc steps of MR (A) and NR (B) readable values.
                 unsafe { micro_kernel::<F, FMA>(kc, a_panel, b_panel, &mut acc) };
                 // SAFETY: as above.
-                unsafe {
-                    if last {
-                        self.store_applied(&acc, i0, ni, j0, nj)
-                    } else {
-                        self.store(&acc, i0, ni, j0, nj)
-                    }
-                };
+                unsafe { self.store(&acc, i0, ni, j0, nj, last) };
             }
         }
     }
@@ -244,42 +232,27 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
         }
     }
 
-    unsafe fn store(&self, acc: &[[F; NR]; MR], i0: usize, ni: usize, j0: usize, nj: usize) {
-        for (i, row) in acc.iter().enumerate().take(ni) {
-            if self.c_strides.1 == 1 {
-                // SAFETY: guaranteed by the caller; the row's nj values are contiguous.
-                copy_short(
-                    unsafe { std::slice::from_raw_parts_mut(self.c_elem(i0 + i, j0), nj) },
-                    &row[..nj],
-                );
-            } else {
-                for (j, v) in row.iter().enumerate().take(nj) {
-                    // SAFETY: guaranteed by the caller.
-                    unsafe { *self.c_elem(i0 + i, j0 + j) = *v };
-                }
-            }
-        }
-    }
-
-    /// Stores the block with the epilogue applied on the way: a row at a time for a full-width
-    /// block ([`EpilogueOps::apply_row`]), else element by element. Reading `acc` and writing
-    /// `C` (two different places) lets the compiler use plain vector stores.
+    /// Stores the first `ni` rows and `nj` columns of the block into `C[i0.., j0..]`, with the
+    /// epilogue applied on the way after the last block of `k` (`apply`): a row at a time for a
+    /// full-width block ([`EpilogueOps::apply_row`]), else element by element. Reading `acc`
+    /// and writing `C` (two different places) lets the compiler use plain vector stores.
     ///
     /// Inlined so that, called from [`Self::block_f32_fma`], it is compiled for AVX2 as that
     /// function is (out of line it ran as SSE code: 10 % of `predict`'s time).
     ///
     /// # Safety
-    /// As [`Self::store`].
+    /// The block's rows and columns must lie inside this tile.
     #[inline(always)]
-    unsafe fn store_applied(
+    unsafe fn store(
         &self,
         acc: &[[F; NR]; MR],
         i0: usize,
         ni: usize,
         j0: usize,
         nj: usize,
+        apply: bool,
     ) {
-        if !self.ops.by_rows(nj) {
+        if apply && !self.ops.by_rows(nj) {
             for (i, row) in acc.iter().enumerate().take(ni) {
                 for (j, &v) in row.iter().enumerate().take(nj) {
                     // SAFETY: guaranteed by the caller.
@@ -289,18 +262,32 @@ impl<F: NdFloat> Tile<'_, '_, '_, F> {
             return;
         }
         for (i, &row) in acc.iter().enumerate().take(ni) {
-            let v = self.ops.apply_row(row, i0 + i, j0);
-            if self.c_strides.1 == 1 {
-                // SAFETY: guaranteed by the caller; the row's NR values are contiguous.
-                copy_short(
-                    unsafe { std::slice::from_raw_parts_mut(self.c_elem(i0 + i, j0), NR) },
-                    &v,
-                );
+            let row = if apply {
+                self.ops.apply_row(row, i0 + i, j0)
             } else {
-                for (j, v) in v.into_iter().enumerate() {
-                    // SAFETY: guaranteed by the caller.
-                    unsafe { *self.c_elem(i0 + i, j0 + j) = v };
-                }
+                row
+            };
+            // SAFETY: guaranteed by the caller.
+            unsafe { self.store_row(i0 + i, j0, &row[..nj]) };
+        }
+    }
+
+    /// `C[i, j0 .. j0 + values.len()] = values`.
+    ///
+    /// # Safety
+    /// Those elements must lie inside this tile.
+    #[inline(always)]
+    unsafe fn store_row(&self, i: usize, j0: usize, values: &[F]) {
+        if self.c_strides.1 == 1 {
+            // SAFETY: guaranteed by the caller; the row's values are contiguous.
+            copy_short(
+                unsafe { std::slice::from_raw_parts_mut(self.c_elem(i, j0), values.len()) },
+                values,
+            );
+        } else {
+            for (j, &v) in values.iter().enumerate() {
+                // SAFETY: guaranteed by the caller.
+                unsafe { *self.c_elem(i, j0 + j) = v };
             }
         }
     }
