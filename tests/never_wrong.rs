@@ -91,18 +91,30 @@ fn os<S: AsRef<std::ffi::OsStr> + ?Sized>(s: &S) -> &std::ffi::OsStr {
     s.as_ref()
 }
 
-/// `evaluate --all` of `data` with `ckpt` plus `extra`; asserts success, returns stdout.
-fn evaluate(ckpt: &Path, data: &Path, extra: &[&str]) -> String {
+/// `fraudnet COMMAND --checkpoint ckpt --data data EXTRA…` (`evaluate` or `predict`): its exit
+/// code, stdout and stderr.
+fn score(
+    command: &str,
+    ckpt: &Path,
+    data: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> (Option<i32>, String, String) {
     let mut args = vec![
-        os("evaluate"),
+        os(command),
         os("--checkpoint"),
         os(ckpt),
         os("--data"),
         os(data),
-        os("--all"),
     ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// `evaluate --all` of `data` with `ckpt` plus `extra`; asserts success, returns stdout.
+fn evaluate(ckpt: &Path, data: &Path, extra: &[&str]) -> String {
+    let mut args = vec![os("--all")];
     args.extend(extra.iter().map(os));
-    let (code, stdout, stderr) = run(&args);
+    let (code, stdout, stderr) = score("evaluate", ckpt, data, &args);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         !stdout.contains("nan") && !stderr.contains("nan"),
@@ -146,28 +158,13 @@ fn a_value_that_overflows_when_standardised_is_refused_with_its_line_and_column(
         data.display()
     );
     // evaluate
-    let (code, stdout, stderr) = run(&[
-        os("evaluate"),
-        os("--checkpoint"),
-        os(&ckpt),
-        os("--data"),
-        os(&data),
-        os("--all"),
-    ]);
+    let (code, stdout, stderr) = score("evaluate", &ckpt, &data, &[os("--all")]);
     assert_eq!(code, Some(1));
     assert_eq!(stderr, expected);
     assert!(!stdout.contains("ROC AUC"), "{stdout}");
     // predict: the same message, and no output file (nor a temporary one) afterwards.
     let output = dir.path().join("scores.csv");
-    let (code, _, stderr) = run(&[
-        os("predict"),
-        os("--checkpoint"),
-        os(&ckpt),
-        os("--data"),
-        os(&data),
-        os("--output"),
-        os(&output),
-    ]);
+    let (code, _, stderr) = score("predict", &ckpt, &data, &[os("--output"), os(&output)]);
     assert_eq!(code, Some(1));
     assert_eq!(stderr, expected);
     assert_eq!(
@@ -182,13 +179,7 @@ fn a_value_that_overflows_when_standardised_is_refused_with_its_line_and_column(
         &["1", "2", "3", "4", "-3.4e38"],
         &[0, 1, 0, 1, 1],
     );
-    let (code, _, stderr) = run(&[
-        os("evaluate"),
-        os("--checkpoint"),
-        os(&ckpt),
-        os("--data"),
-        os(&tail),
-    ]);
+    let (code, _, stderr) = score("evaluate", &ckpt, &tail, &[]);
     assert_eq!(code, Some(1));
     assert!(
         stderr.starts_with(&format!("error: {}:6: column \"x\": ", tail.display())),
@@ -204,15 +195,7 @@ fn a_non_finite_logit_is_refused_with_its_line_and_the_likely_column() {
     let ckpt = linear_checkpoint(dir.path(), "huge.safetensors", 1e30, 1.0);
     let data = rows_csv(dir.path(), "rows.csv", &["0", "1e10"], &[0, 1]);
     let output = dir.path().join("scores.csv");
-    let (code, _, stderr) = run(&[
-        os("predict"),
-        os("--checkpoint"),
-        os(&ckpt),
-        os("--data"),
-        os(&data),
-        os("--output"),
-        os(&output),
-    ]);
+    let (code, _, stderr) = score("predict", &ckpt, &data, &[os("--output"), os(&output)]);
     assert_eq!(code, Some(1));
     assert_eq!(
         stderr,
@@ -437,15 +420,12 @@ fn flag_nothing_and_flag_everything_print_thresholds_the_command_accepts() {
     assert!(back.contains("At threshold p > -1e-45:\n"), "{back}");
     assert!(back.contains("  tp: 2  fp: 1  tn: 0  fn: 0\n"), "{back}");
     // Just outside the range is refused, naming it.
-    let (code, _, stderr) = run(&[
-        os("evaluate"),
-        os("--checkpoint"),
-        os(&ckpt),
-        os("--data"),
-        os(&data),
-        os("--threshold"),
-        os("1.0000001"),
-    ]);
+    let (code, _, stderr) = score(
+        "evaluate",
+        &ckpt,
+        &data,
+        &[os("--threshold"), os("1.0000001")],
+    );
     assert_eq!(code, Some(1));
     assert_eq!(
         stderr,
@@ -579,16 +559,12 @@ fn roc_auc_ranks_by_logit_where_probabilities_tie_at_one() {
         "{out}"
     );
     let output = dir.path().join("scores.csv");
-    let (code, _, stderr) = run(&[
-        os("predict"),
-        os("--checkpoint"),
-        os(&ckpt),
-        os("--data"),
-        os(&data),
-        os("--output"),
-        os(&output),
-        os("--logits"),
-    ]);
+    let (code, _, stderr) = score(
+        "predict",
+        &ckpt,
+        &data,
+        &[os("--output"), os(&output), os("--logits")],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(&output).unwrap(),
@@ -639,15 +615,7 @@ fn predict_refuses_a_directory_as_output_before_scoring() {
     let data = rows_csv(dir.path(), "a.csv", &["1", "2"], &[0, 1]);
     let target = dir.path().join("scores");
     std::fs::create_dir(&target).unwrap();
-    let (code, _, stderr) = run(&[
-        os("predict"),
-        os("--checkpoint"),
-        os(&ckpt),
-        os("--data"),
-        os(&data),
-        os("--output"),
-        os(&target),
-    ]);
+    let (code, _, stderr) = score("predict", &ckpt, &data, &[os("--output"), os(&target)]);
     assert_eq!(code, Some(1));
     assert_eq!(
         stderr,

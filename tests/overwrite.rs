@@ -42,24 +42,7 @@ fn earlier_run() -> Setup {
     let data = write(&root, "ok.csv", small_csv(200, 3, 5));
     let ckpt = root.join("ckpt");
     let log = root.join("log.csv");
-    let out = fraudnet()
-        .args([
-            "train",
-            "--epochs",
-            "2",
-            "--hidden",
-            "8",
-            "--batch-size",
-            "64",
-        ])
-        .arg("--data")
-        .arg(&data)
-        .arg("--checkpoint-dir")
-        .arg(&ckpt)
-        .arg("--metrics-log")
-        .arg(&log)
-        .output()
-        .unwrap();
+    let out = small_train("2", &data, &ckpt, &log).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -74,26 +57,34 @@ fn earlier_run() -> Setup {
     }
 }
 
-/// `train --overwrite` again in the same directory with `data` and `extra`; expects failure
-/// (exit 1) and returns stderr.
-fn overwrite_fails(s: &Setup, data: &Path, extra: &[&str]) -> String {
-    let out = fraudnet()
+/// `fraudnet train` of a small model (`--hidden 8 --batch-size 64`) for `epochs` epochs on
+/// `data` into `ckpt`, logging to `log`; the caller adds its flags and runs it.
+fn small_train(epochs: &str, data: &Path, ckpt: &Path, log: &Path) -> std::process::Command {
+    let mut command = fraudnet();
+    command
         .args([
             "train",
             "--epochs",
-            "1",
+            epochs,
             "--hidden",
             "8",
             "--batch-size",
             "64",
         ])
-        .arg("--overwrite")
         .arg("--data")
         .arg(data)
         .arg("--checkpoint-dir")
-        .arg(&s.ckpt)
+        .arg(ckpt)
         .arg("--metrics-log")
-        .arg(&s.log)
+        .arg(log);
+    command
+}
+
+/// `train --overwrite` again in the same directory with `data` and `extra`; expects failure
+/// (exit 1) and returns stderr.
+fn overwrite_fails(s: &Setup, data: &Path, extra: &[&str]) -> String {
+    let out = small_train("1", data, &s.ckpt, &s.log)
+        .arg("--overwrite")
         .args(extra)
         .output()
         .unwrap();
@@ -149,23 +140,8 @@ fn a_failed_overwrite_leaves_the_earlier_run_as_it_was() {
 #[test]
 fn a_successful_overwrite_replaces_the_earlier_run() {
     let s = earlier_run();
-    let out = fraudnet()
-        .args([
-            "train",
-            "--epochs",
-            "1",
-            "--hidden",
-            "8",
-            "--batch-size",
-            "64",
-        ])
+    let out = small_train("1", &s.data, &s.ckpt, &s.log)
         .args(["--seed", "9", "--overwrite"])
-        .arg("--data")
-        .arg(&s.data)
-        .arg("--checkpoint-dir")
-        .arg(&s.ckpt)
-        .arg("--metrics-log")
-        .arg(&s.log)
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
